@@ -1,0 +1,132 @@
+"""Typed, frozen events of a run. The engine and its parts fire them on the bus; the
+aggregator, the journal writer, the checks and the front ends subscribe.
+
+Every event has `t`, seconds on the run clock, and a `kind` used as its JSONL tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+from gaplab.provider.journal import ProviderCall
+
+OUTCOMES = ("ok", "degraded", "error", "unsafe")
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    t: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    kind: ClassVar[str] = "run_started"
+    run_id: str
+    scenario: str
+    title: str
+    target: str
+    seed: int
+    sla: float
+    phases: tuple[tuple[str, float], ...]  # (name, duration)
+    provider_base_url: str
+    target_base_url: str
+
+
+@dataclass(frozen=True)
+class PhaseStarted(Event):
+    kind: ClassVar[str] = "phase_started"
+    phase: str
+    index: int
+    duration: float
+    faults: tuple[str, ...]  # human descriptions
+    outage: bool  # any fault in the phase makes calls fail or never answer
+    slow: float  # seconds of extra provider latency the faults add (inf for a hang)
+
+
+@dataclass(frozen=True)
+class PhaseEnded(Event):
+    kind: ClassVar[str] = "phase_ended"
+    phase: str
+    index: int
+
+
+@dataclass(frozen=True)
+class FaultChanged(Event):
+    kind: ClassVar[str] = "fault_changed"
+    phase: str
+    faults: tuple[str, ...]  # active faults after the change (empty: all cleared)
+    source: str = "timeline"  # "timeline" | "manual"
+
+
+@dataclass(frozen=True)
+class UserRequestFinished(Event):
+    """One user-side request: `t` is when it finished, `started` when it was sent."""
+
+    kind: ClassVar[str] = "user_request"
+    request_id: str
+    user: str
+    phase: str  # the phase it started in
+    started: float
+    latency: float
+    outcome: str  # one of OUTCOMES
+    status: int  # HTTP status, 0 for a transport failure or timeout
+    detail: str = ""  # why it was classified so (e.g. "timeout after 30s", "canary")
+    endpoint: str = "ai"  # "ai" or "GET /notes/1" for non-AI probes
+
+
+@dataclass(frozen=True)
+class ProviderCallRecorded(Event):
+    kind: ClassVar[str] = "provider_call"
+    call: ProviderCall
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "t": self.t, "call": self.call.to_dict()}
+
+
+@dataclass(frozen=True)
+class CheckEvaluated(Event):
+    kind: ClassVar[str] = "check_evaluated"
+    check_id: str
+    verdict: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class LogMessage(Event):
+    kind: ClassVar[str] = "log"
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    kind: ClassVar[str] = "run_finished"
+    status: str  # "completed" | "interrupted" | "failed"
+    reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (RunStarted, PhaseStarted, PhaseEnded, FaultChanged, UserRequestFinished,
+                ProviderCallRecorded, CheckEvaluated, LogMessage, RunFinished)
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from its JSONL form (`lab report` uses this)."""
+    data = dict(data)
+    cls = EVENT_TYPES[data.pop("kind")]
+    if cls is ProviderCallRecorded:
+        return ProviderCallRecorded(t=data["t"], call=ProviderCall.from_dict(data["call"]))
+    names = {f.name for f in fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    for key in ("phases", "faults"):
+        if key in kwargs and isinstance(kwargs[key], list):
+            kwargs[key] = tuple(tuple(x) if isinstance(x, list) else x for x in kwargs[key])
+    return cls(**kwargs)

@@ -1,0 +1,96 @@
+"""Network faults as written in scenario files (scenario key `network:`).
+
+Each entry is either a Toxiproxy toxic on the provider path (`toxic: latency`, ...) or the
+proxy being disabled (`down: true`, clients get connection refused). Durations use the
+scenario syntax (`2s`, `500ms`) and are converted to Toxiproxy's units by `to_toxic()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gaplab.scenario.durations import Duration
+
+ToxicType = Literal[
+    "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"
+]
+
+# Attributes each toxic accepts in scenario files.
+_TOXIC_FIELDS: dict[str, set[str]] = {
+    "latency": {"latency", "jitter"},
+    "bandwidth": {"rate"},
+    "slow_close": {"delay"},
+    "timeout": {"timeout"},
+    "reset_peer": {"timeout"},
+    "slicer": {"average_size", "size_variation", "delay"},
+    "limit_data": {"bytes"},
+}
+_ATTRIBUTE_FIELDS = {"latency", "jitter", "rate", "delay", "timeout", "average_size",
+                     "size_variation", "bytes"}
+
+
+class NetworkFault(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    toxic: ToxicType | None = None
+    down: bool = False
+    stream: Literal["upstream", "downstream"] = "downstream"
+    toxicity: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    latency: Duration | None = None
+    jitter: Duration | None = None
+    rate: int | None = Field(default=None, ge=0, description="KB/s (bandwidth)")
+    delay: Duration | None = None
+    timeout: Duration | None = None
+    average_size: int | None = Field(default=None, ge=1)
+    size_variation: int | None = Field(default=None, ge=0)
+    bytes: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NetworkFault:
+        if self.down == (self.toxic is not None):
+            raise ValueError("a network fault is either `down: true` or a `toxic:`, exactly one")
+        given = {name for name in _ATTRIBUTE_FIELDS if getattr(self, name) is not None}
+        allowed = _TOXIC_FIELDS.get(self.toxic or "", set())
+        extra = given - allowed
+        if extra:
+            kind = f"toxic {self.toxic}" if self.toxic else "down"
+            raise ValueError(f"{kind} does not take: {', '.join(sorted(extra))}")
+        return self
+
+    @property
+    def is_outage(self) -> bool:
+        """True when calls through the proxy fail or never complete."""
+        return self.down or self.toxic in {"timeout", "reset_peer", "limit_data"}
+
+    def to_toxic(self) -> dict[str, Any]:
+        """The Toxiproxy toxic body (name, type, stream, toxicity, attributes)."""
+        if self.toxic is None:
+            raise ValueError("`down` is not a toxic")
+        attrs: dict[str, Any] = {}
+        ms = {"latency", "jitter", "timeout"}
+        for name in _TOXIC_FIELDS[self.toxic]:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name in ms or (name == "delay" and self.toxic == "slow_close"):
+                attrs[name] = round(value * 1000)
+            elif name == "delay":  # slicer: microseconds
+                attrs[name] = round(value * 1_000_000)
+            else:
+                attrs[name] = value
+        return {
+            "name": f"{self.toxic}_{self.stream}",
+            "type": self.toxic,
+            "stream": self.stream,
+            "toxicity": self.toxicity,
+            "attributes": attrs,
+        }
+
+    def describe(self) -> str:
+        if self.down:
+            return "network: down (connection refused)"
+        attrs = ", ".join(f"{k}={v}" for k, v in self.to_toxic()["attributes"].items())
+        return f"network: {self.toxic} {self.stream}" + (f" ({attrs})" if attrs else "")

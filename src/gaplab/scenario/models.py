@@ -1,0 +1,151 @@
+"""Scenario files: a timeline of phases with faults, over steady traffic from virtual users.
+
+Strict pydantic models (`extra="forbid"`): a misspelt key is an error that names the file,
+line and field (see `gaplab.scenario.loader`). The reference is docs/scenarios.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gaplab.netfault.spec import NetworkFault
+from gaplab.provider.faults import ProviderFault
+from gaplab.scenario.durations import Duration
+
+InputKind = Literal["questions"]
+
+
+class LoadSpec(BaseModel):
+    """Closed-model virtual users: each sends a request, waits for it, thinks, repeats."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: int = Field(default=10, ge=1, le=10_000)
+    think: Duration = 0.2
+    inputs: InputKind = "questions"
+    patience: Duration = Field(
+        default=30.0, gt=0, description="a user gives up on a request after this long"
+    )
+    non_ai_interval: Duration = Field(
+        default=0.25, gt=0, description="how often each non-AI endpoint is probed"
+    )
+    ramp: Duration = Field(default=0.0, description="spread user start times over this long")
+
+
+class FaultEntry(BaseModel):
+    """One fault in a phase: at the provider (semantic) or on the network path (a toxic)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: ProviderFault | None = None
+    network: NetworkFault | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FaultEntry:
+        if (self.provider is None) == (self.network is None):
+            raise ValueError("each fault is either `provider:` or `network:`, exactly one")
+        return self
+
+    @property
+    def is_outage(self) -> bool:
+        fault = self.provider or self.network
+        assert fault is not None
+        return fault.is_outage
+
+    def describe(self) -> str:
+        fault = self.provider or self.network
+        assert fault is not None
+        return fault.describe()
+
+
+class Phase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(min_length=1)
+    duration: Duration = Field(alias="for", gt=0)
+    faults: tuple[FaultEntry, ...] = ()
+    users: int | None = Field(default=None, ge=0, le=10_000, description="users in this phase")
+
+
+class CheckRef(BaseModel):
+    """A check in a scenario: its id and, optionally, options overriding its defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Threshold(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max: float | None = None
+    min: float | None = None
+    phase: str | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Threshold:
+        if self.max is None and self.min is None:
+            raise ValueError("a threshold needs `max` or `min`")
+        return self
+
+
+ThresholdMetric = Literal[
+    "user_p50_ms", "user_p95_ms", "user_p99_ms", "ok_rate", "error_rate", "degraded_rate",
+    "amplification",
+]
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    title: str
+    description: str = ""
+    target: str = "demo:naive"
+    provider: str = "openai"
+    seed: int = 1
+    sla: Duration = Field(default=10.0, gt=0, description="the target's answer-time SLA")
+    load: LoadSpec = LoadSpec()
+    phases: tuple[Phase, ...] = Field(min_length=1)
+    checks: tuple[CheckRef, ...] = ()
+    thresholds: dict[ThresholdMetric, Threshold] = Field(default_factory=dict)
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _check_refs(cls, value: Any) -> Any:
+        """Accept `- resilience.timeout` and `- resilience.timeout: {sla: 5s}`."""
+        if not isinstance(value, list | tuple):
+            return value
+        refs: list[Any] = []
+        for item in value:
+            if isinstance(item, str):
+                refs.append({"id": item})
+            elif isinstance(item, dict) and len(item) == 1 and "id" not in item:
+                (check_id, options), = item.items()
+                refs.append({"id": check_id, "options": options or {}})
+            else:
+                refs.append(item)
+        return refs
+
+    @model_validator(mode="after")
+    def _unique_phases(self) -> Scenario:
+        names = [phase.name for phase in self.phases]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"phase names must be unique, repeated: {', '.join(duplicates)}")
+        for metric, threshold in self.thresholds.items():
+            if threshold.phase is not None and threshold.phase not in names:
+                raise ValueError(f"threshold {metric}: no phase named {threshold.phase!r}")
+        return self
+
+    @property
+    def duration(self) -> float:
+        return sum(phase.duration for phase in self.phases)
+
+    @property
+    def uses_network_faults(self) -> bool:
+        return any(f.network is not None for p in self.phases for f in p.faults)
