@@ -113,8 +113,17 @@ class RunFinished(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (RunStarted, PhaseStarted, PhaseEnded, FaultChanged, UserRequestFinished,
-                ProviderCallRecorded, CheckEvaluated, LogMessage, RunFinished)
+    for cls in (
+        RunStarted,
+        PhaseStarted,
+        PhaseEnded,
+        FaultChanged,
+        UserRequestFinished,
+        ProviderCallRecorded,
+        CheckEvaluated,
+        LogMessage,
+        RunFinished,
+    )
 }
 
 

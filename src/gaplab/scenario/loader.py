@@ -24,27 +24,33 @@ class _SafeLineLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys (YAML allows them silently)."""
 
 
-def _to_python(node: yaml.Node, path: PathKey, positions: dict[PathKey, Position],
-               loader: yaml.SafeLoader, file: str) -> Any:
+def _to_python(
+    node: yaml.Node,
+    path: PathKey,
+    positions: dict[PathKey, Position],
+    loader: yaml.SafeLoader,
+    file: str,
+) -> Any:
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if isinstance(key, list | dict):
                 raise InputError(_problem(file, key_node, "", "a key must be a plain value"))
             if key in result:
-                raise InputError(_problem(file, key_node, _dotted((*path, key)),
-                                          "duplicate key"))
+                raise InputError(_problem(file, key_node, _dotted((*path, key)), "duplicate key"))
             child = (*path, key)
             result[key] = _to_python(value_node, child, positions, loader, file)
             # Point errors about a key at the key itself, which is where users look.
             positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, (*path, index), positions, loader, file)
-                for index, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        return [
+            _to_python(item, (*path, index), positions, loader, file)
+            for index, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)
 
 
 def _problem(file: str, node: yaml.Node, field: str, message: str) -> Problem:
@@ -73,7 +79,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[PathKey, Position]]:
         column = mark.column + 1 if mark else None
         raise InputError(Problem(file, line, column, "", f"YAML syntax: {exc.problem}")) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def _locate(loc: tuple[int | str, ...], positions: dict[PathKey, Position]) -> Position | None:
@@ -86,13 +92,17 @@ def _locate(loc: tuple[int | str, ...], positions: dict[PathKey, Position]) -> P
         path = path[:-1]
 
 
-def validation_problems(exc: ValidationError, file: str,
-                        positions: dict[PathKey, Position]) -> list[Problem]:
+def validation_problems(
+    exc: ValidationError, file: str, positions: dict[PathKey, Position]
+) -> list[Problem]:
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         # Drop pydantic's internal steps (union branch names, function-after markers).
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and
-                                                    ("[" in p or p.startswith("function-"))))
+        loc = tuple(
+            p
+            for p in error["loc"]
+            if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        )
         position = _locate(loc, positions)
         message = error["msg"]
         if error["type"] == "extra_forbidden":
@@ -100,8 +110,15 @@ def validation_problems(exc: ValidationError, file: str,
         elif error["type"] == "missing":
             message = "required field is missing"
         message = message.removeprefix("Value error, ")
-        problems.append(Problem(file, position[0] if position else None,
-                                position[1] if position else None, _dotted(loc), message))
+        problems.append(
+            Problem(
+                file,
+                position[0] if position else None,
+                position[1] if position else None,
+                _dotted(loc),
+                message,
+            )
+        )
     return problems
 
 

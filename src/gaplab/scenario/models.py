@@ -93,7 +93,12 @@ class Threshold(BaseModel):
 
 
 ThresholdMetric = Literal[
-    "user_p50_ms", "user_p95_ms", "user_p99_ms", "ok_rate", "error_rate", "degraded_rate",
+    "user_p50_ms",
+    "user_p95_ms",
+    "user_p99_ms",
+    "ok_rate",
+    "error_rate",
+    "degraded_rate",
     "amplification",
 ]
 
@@ -125,7 +130,7 @@ class Scenario(BaseModel):
             if isinstance(item, str):
                 refs.append({"id": item})
             elif isinstance(item, dict) and len(item) == 1 and "id" not in item:
-                (check_id, options), = item.items()
+                ((check_id, options),) = item.items()
                 refs.append({"id": check_id, "options": options or {}})
             else:
                 refs.append(item)

@@ -63,7 +63,9 @@ class DegradedSpec(BaseModel):
     status: tuple[int, ...] = ()
     contains: tuple[str, ...] = ()
     field: str | None = Field(default=None, description="JSON path whose truthy value marks it")
-    header: str | None = Field(default=None, description="a response header whose presence marks it")
+    header: str | None = Field(
+        default=None, description="a response header whose presence marks it"
+    )
 
 
 class ResponseSpec(BaseModel):

@@ -1,0 +1,54 @@
+"""The scorecard: per-area and overall scores, and the readiness verdict.
+
+A pass counts 1, a warn 0.5, a fail 0; `not_run` items are left out of the score and listed.
+Critical items gate the verdict: one critical fail means "not ready" whatever the score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from gaplab.checks.base import CheckResult, Verdict
+
+_POINTS = {Verdict.PASS: 1.0, Verdict.WARN: 0.5, Verdict.FAIL: 0.0}
+DEFAULT_FAIL_UNDER = 80.0
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    results: tuple[CheckResult, ...]
+    areas: dict[str, float | None]  # area -> score in percent (None: nothing decided)
+    score: float | None
+    critical_failures: tuple[str, ...]
+    fail_under: float
+    ready: bool
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {v.value: 0 for v in Verdict}
+        for result in self.results:
+            counts[result.verdict.value] += 1
+        return counts
+
+
+def _score(results: list[CheckResult]) -> float | None:
+    decided = [_POINTS[r.verdict] for r in results if r.verdict in _POINTS]
+    return 100 * sum(decided) / len(decided) if decided else None
+
+
+def score(results: list[CheckResult], fail_under: float = DEFAULT_FAIL_UNDER) -> Scorecard:
+    by_area: dict[str, list[CheckResult]] = defaultdict(list)
+    for result in results:
+        by_area[result.area].append(result)
+    overall = _score(results)
+    critical = tuple(r.id for r in results if r.critical and r.verdict is Verdict.FAIL)
+    ready = not critical and overall is not None and overall >= fail_under
+    return Scorecard(
+        tuple(results),
+        {a: _score(rs) for a, rs in by_area.items()},
+        overall,
+        critical,
+        fail_under,
+        ready,
+    )

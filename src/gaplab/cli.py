@@ -1,0 +1,227 @@
+"""The `lab` command line (also installed as `gaplab`).
+
+`lab` alone opens the TUI; `lab run` is the headless mode for CI; `lab validate`, `lab list`
+and `lab report` work on files; `lab provider|proxy|demo serve` run one part on its own.
+Errors in user input exit with 2 and a `file:line:column: field: message` line, never a
+traceback; see `gaplab.exit_codes` for the codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from gaplab import __version__
+from gaplab.checks.scoring import DEFAULT_FAIL_UNDER
+from gaplab.errors import InputError, LabError
+from gaplab.exit_codes import ExitCode
+
+
+def _fail_input(exc: InputError) -> NoReturn:
+    for problem in exc.problems:
+        click.echo(f"error: {str(problem).removeprefix(': ')}", err=True)
+    sys.exit(ExitCode.INVALID_INPUT)
+
+
+def _fail_lab(exc: LabError) -> NoReturn:
+    click.echo(f"lab error: {exc}", err=True)
+    sys.exit(ExitCode.LAB_ERROR)
+
+
+class _Group(click.Group):
+    """Usage errors exit with 2 (click's default too) and our own errors never traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            _fail_input(exc)
+        except LabError as exc:
+            _fail_lab(exc)
+
+
+@click.group(
+    cls=_Group,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="gaplab")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """gaplab: put an AI feature through what production does to it, and score it."""
+    if ctx.invoked_subcommand is None:
+        from gaplab.tui.app import run_app
+
+        sys.exit(run_app())
+
+
+@main.command()
+@click.argument("scenario")
+@click.option(
+    "--target",
+    "-t",
+    help="demo:naive, demo:hardened[?without=...], or a target "
+    "file (default: the scenario's target)",
+)
+@click.option("--seed", type=int, help="override the scenario's seed")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the JSON report")
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(path_type=Path),
+    help="write a JUnit XML report (one test case per check)",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=DEFAULT_FAIL_UNDER,
+    show_default=True,
+    help="minimum score (percent) for exit code 0",
+)
+@click.option(
+    "--runs-dir",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="where run journals and reports go",
+)
+@click.option(
+    "--toxiproxy",
+    "toxiproxy_url",
+    metavar="URL",
+    help="use this Toxiproxy server for network faults instead of the embedded one",
+)
+@click.option("--tui", is_flag=True, help="show the run live in the terminal UI")
+def run(
+    scenario: str,
+    target: str | None,
+    seed: int | None,
+    json_path: Path | None,
+    junit_path: Path | None,
+    fail_under: float,
+    runs_dir: Path,
+    toxiproxy_url: str | None,
+    tui: bool,
+) -> None:
+    """Run SCENARIO (a file, or the name of a bundled scenario) against a target."""
+    from gaplab.engine.run import LabRun, RunOptions
+    from gaplab.scenario.library import load_scenario
+    from gaplab.target.resolve import resolve_target
+
+    model, path = load_scenario(scenario)
+    target_label = target or model.target
+    target_file = resolve_target(target_label, relative_to=path.parent)
+    options = RunOptions(
+        scenario=model,
+        target=target_file,
+        target_label=target_label,
+        seed=seed,
+        runs_dir=runs_dir,
+        toxiproxy_url=toxiproxy_url,
+        fail_under=fail_under,
+    )
+    lab_run = LabRun(options)
+    if tui:
+        from gaplab.tui.app import run_app
+
+        sys.exit(run_app(run=lab_run, json_path=json_path, junit_path=junit_path))
+    from gaplab.headless import run_headless
+
+    sys.exit(run_headless(lab_run, json_path=json_path, junit_path=junit_path))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scenario and target files; print every problem as file:line:column."""
+    from gaplab.checks.registry import validate_checks
+    from gaplab.scenario.loader import load_model, parse_yaml
+    from gaplab.scenario.models import Scenario
+    from gaplab.scenario.target_models import TargetFile
+    from gaplab.target.resolve import check_target
+
+    problems = []
+    for path in files:
+        try:
+            if not path.exists():
+                raise InputError(f"{path}: no such file")
+            data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+            if isinstance(data, dict) and "request" in data and "phases" not in data:
+                check_target(load_model(path, TargetFile), str(path))
+                kind = "target"
+            else:
+                validate_checks(load_model(path, Scenario), str(path))
+                kind = "scenario"
+            click.echo(f"ok: {path} ({kind})")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        _fail_input(InputError(problems))
+
+
+@main.command("list")
+def list_() -> None:
+    """List the bundled scenarios, demo targets and checks."""
+    from gaplab.checks.registry import CHECKS
+    from gaplab.scenario.library import bundled_scenarios
+    from gaplab.scenario.loader import load_model
+    from gaplab.scenario.models import Scenario
+
+    click.echo("scenarios:")
+    for name, path in bundled_scenarios().items():
+        try:
+            title = load_model(path, Scenario).title
+        except InputError as exc:
+            title = f"(invalid: {exc})"
+        click.echo(f"  {name:<18} {title}")
+    click.echo("targets:")
+    from gaplab.demo.spec import DEMO_NAMES
+
+    for name in DEMO_NAMES:
+        click.echo(f"  demo:{name}")
+    click.echo("checks:")
+    for check_id, check in CHECKS.items():
+        star = "★" if check.critical else " "
+        click.echo(f"  {star} {check_id:<30} {check.title}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--json", "json_path", type=click.Path(path_type=Path))
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-under", type=click.FloatRange(0, 100), default=DEFAULT_FAIL_UNDER, show_default=True
+)
+def report(
+    run_dir: Path, json_path: Path | None, junit_path: Path | None, fail_under: float
+) -> None:
+    """Rebuild the reports of a past run from its journal (runs/<run-id>)."""
+    from rich.console import Console
+
+    from gaplab.report.console import print_scorecard
+    from gaplab.report.rebuild import rebuild_report
+    from gaplab.report.writers import write_json, write_junit
+
+    document = rebuild_report(run_dir, fail_under=fail_under)
+    print_scorecard(Console(), document)
+    if json_path is not None:
+        write_json(document, json_path)
+    if junit_path is not None:
+        write_junit(document, junit_path)
+    sys.exit(ExitCode.READY if document["verdict"]["ready"] else ExitCode.NOT_READY)
+
+
+def _add_part_groups() -> None:
+    from gaplab.demo.cli import demo_group
+    from gaplab.netfault.cli import proxy_group
+    from gaplab.provider.cli import provider_group
+
+    main.add_command(provider_group)
+    main.add_command(proxy_group)
+    main.add_command(demo_group)
+
+
+_add_part_groups()

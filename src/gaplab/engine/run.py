@@ -1,0 +1,330 @@
+"""One lab run: start the parts, play the timeline, stop everything, decide the checks.
+
+Start order: mock provider, network proxy (when the scenario has network faults), target,
+virtual users. Teardown runs in reverse on every path (normal end, error, Ctrl-C/SIGTERM
+cancellation), so no process or port the lab opened outlives it; the checks are evaluated
+on whatever was recorded, and an interrupted run is marked partial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from gaplab.checks.base import CheckContext
+from gaplab.checks.registry import evaluate
+from gaplab.checks.scoring import DEFAULT_FAIL_UNDER, Scorecard, score
+from gaplab.engine.bus import EventBus
+from gaplab.engine.clock import Clock, MonotonicClock
+from gaplab.engine.events import (
+    CheckEvaluated,
+    FaultChanged,
+    LogMessage,
+    PhaseEnded,
+    PhaseStarted,
+    ProviderCallRecorded,
+    RunFinished,
+    RunStarted,
+)
+from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
+from gaplab.engine.record import RunRecord
+from gaplab.engine.timeline import PlannedPhase, plan
+from gaplab.errors import LabError
+from gaplab.load.users import LoadGenerator
+from gaplab.metrics.aggregator import Aggregator
+from gaplab.metrics.snapshot import Snapshot
+from gaplab.provider.journal import ProviderCall
+from gaplab.scenario.models import Scenario
+from gaplab.scenario.target_models import TargetFile
+from gaplab.target.classify import Marker
+from gaplab.target.process import TargetProcess, free_port
+from gaplab.target.template import render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOptions:
+    scenario: Scenario
+    target: TargetFile
+    target_label: str
+    seed: int | None = None
+    runs_dir: Path = Path("runs")
+    toxiproxy_url: str | None = None
+    fail_under: float = DEFAULT_FAIL_UNDER
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    status: str  # "completed" | "interrupted" | "failed"
+    scorecard: Scorecard
+    record: RunRecord
+    error: LabError | None = None
+    target_log: Path | None = None
+
+
+@dataclass
+class _Parts:
+    provider: object | None = None
+    network: object | None = None
+    target: TargetProcess | None = None
+    load: LoadGenerator | None = None
+    cleanups: list[Callable[[], object]] = field(default_factory=list)
+
+
+class LabRun:
+    def __init__(
+        self, options: RunOptions, *, clock: Clock | None = None, bus: EventBus | None = None
+    ) -> None:
+        self.options = options
+        self.scenario = options.scenario
+        self.seed = options.seed if options.seed is not None else options.scenario.seed
+        self.sla = options.target.sla or options.scenario.sla
+        self.clock = clock or MonotonicClock()
+        self.bus = bus or EventBus()
+        self.aggregator = Aggregator()
+        self.record = RunRecord()
+        self.bus.subscribe(self.record)
+        self.bus.subscribe(self.aggregator)
+        self.run_id = _new_run_id(options.runs_dir, self.scenario.name)
+        self.run_dir = options.runs_dir / self.run_id
+        self.phase_name = "starting"
+        self._parts = _Parts()
+
+    def snapshot(self) -> Snapshot:
+        self.aggregator.now = max(self.aggregator.now, self.clock.now())
+        return self.aggregator.snapshot()
+
+    def publish_call(self, call: ProviderCall) -> None:
+        self.bus.publish(ProviderCallRecorded(t=call.t_end, call=call))
+
+    async def execute(self) -> RunResult:
+        """Run the scenario to the end, or until cancelled; always tears down."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        journal = JournalWriter(self.run_dir / JOURNAL_NAME)
+        self.bus.subscribe(journal)
+        self._write_inputs()
+        status, error = "completed", None
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            status = "interrupted"
+            self._log("warning", "interrupted: stopping every part and writing the partial report")
+        except LabError as exc:
+            status, error = "failed", exc
+            self._log("error", str(exc))
+        finally:
+            await self._teardown()
+        results = evaluate(
+            CheckContext(self.scenario, self.record, self.sla, partial=status != "completed")
+        )
+        for result in results:
+            self.bus.publish(
+                CheckEvaluated(
+                    t=self.clock.now(),
+                    check_id=result.id,
+                    verdict=result.verdict.value,
+                    summary=result.summary,
+                )
+            )
+        scorecard = score(results, self.options.fail_under)
+        self.bus.publish(
+            RunFinished(
+                t=self.clock.now(),
+                status=status,
+                reason=str(error) if error else "",
+                extra={"score": scorecard.score, "ready": scorecard.ready},
+            )
+        )
+        journal.close()
+        target_log = self.run_dir / "target.log"
+        return RunResult(
+            self.run_id,
+            self.run_dir,
+            status,
+            scorecard,
+            self.record,
+            error,
+            target_log if target_log.exists() else None,
+        )
+
+    def _write_inputs(self) -> None:
+        (self.run_dir / "scenario.json").write_text(
+            json.dumps(self.scenario.model_dump(mode="json", by_alias=True), indent=2)
+        )
+        (self.run_dir / "target.json").write_text(
+            json.dumps(
+                {
+                    "label": self.options.target_label,
+                    **self.options.target.model_dump(mode="json", by_alias=True),
+                },
+                indent=2,
+            )
+        )
+
+    def _log(self, level: str, message: str) -> None:
+        self.bus.publish(LogMessage(t=self.clock.now(), level=level, message=message))
+
+    async def _run(self) -> None:
+        from gaplab.provider.server import MockProvider
+
+        provider = MockProvider(
+            self.scenario.provider, seed=self.seed, clock=self.clock, on_call=self.publish_call
+        )
+        self._parts.provider = provider
+        await provider.start()
+        openai_base_url = provider.openai_base_url
+        anthropic_base_url = provider.anthropic_base_url
+        if self.scenario.uses_network_faults or self.options.toxiproxy_url:
+            from gaplab.netfault import NetworkFaults
+
+            network = NetworkFaults(toxiproxy_url=self.options.toxiproxy_url, seed=self.seed)
+            self._parts.network = network
+            await network.start()
+            host, port = await network.route("provider", "127.0.0.1", provider.port)
+            openai_base_url = f"http://{host}:{port}/v1"
+            anthropic_base_url = f"http://{host}:{port}"
+
+        target = self.options.target
+        names = {
+            "provider.openai_base_url": openai_base_url,
+            "provider.anthropic_base_url": anthropic_base_url,
+        }
+        if target.start is not None:
+            names["port"] = str(free_port())
+        request_url = render(target.request.url, names)
+        parts = urlsplit(request_url)
+        base_url = f"{parts.scheme}://{parts.netloc}"
+        if target.start is not None:
+            process = TargetProcess(target.start, names, self.run_dir / "target.log", base_url)
+            self._parts.target = process
+            await process.start()
+
+        planned = plan(self.scenario)
+        self.bus.publish(
+            RunStarted(
+                t=self.clock.now(),
+                run_id=self.run_id,
+                scenario=self.scenario.name,
+                title=self.scenario.title,
+                target=self.options.target_label,
+                seed=self.seed,
+                sla=self.sla,
+                phases=tuple((p.phase.name, p.phase.duration) for p in planned),
+                provider_base_url=openai_base_url,
+                target_base_url=base_url,
+            )
+        )
+        load = LoadGenerator(
+            target=target,
+            names=names,
+            base_url=base_url,
+            load=self.scenario.load,
+            seed=self.seed,
+            clock=self.clock,
+            publish=self.bus.publish,
+            current_phase=lambda: self.phase_name,
+            sla=self.sla,
+            markers=_markers(),
+        )
+        self._parts.load = load
+        self.phase_name = planned[0].phase.name
+        await load.start(planned[0].phase.users or self.scenario.load.users)
+        origin = self.clock.now()
+        for step in planned:
+            await self._play(step, origin)
+
+    async def _play(self, step: PlannedPhase, origin: float) -> None:
+        phase = step.phase
+        self.phase_name = phase.name
+        await self._apply(step)
+        if self._parts.load is not None:
+            self._parts.load.set_users(
+                phase.users if phase.users is not None else self.scenario.load.users
+            )
+        self.bus.publish(
+            PhaseStarted(
+                t=self.clock.now(),
+                phase=phase.name,
+                index=step.index,
+                duration=phase.duration,
+                faults=step.descriptions,
+                outage=step.outage,
+                slow=step.slow,
+            )
+        )
+        if step.descriptions:
+            self.bus.publish(
+                FaultChanged(t=self.clock.now(), phase=phase.name, faults=step.descriptions)
+            )
+        await asyncio.sleep(max(0.0, origin + step.end - self.clock.now()))
+        if step.descriptions:
+            await self._clear()
+            self.bus.publish(FaultChanged(t=self.clock.now(), phase=phase.name, faults=()))
+        self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
+
+    async def _apply(self, step: PlannedPhase) -> None:
+        provider = self._parts.provider
+        if provider is not None and step.provider_faults:
+            provider.set_faults(step.provider_faults)  # type: ignore[attr-defined]
+        network = self._parts.network
+        if network is not None and step.network_faults:
+            await network.apply(step.network_faults)  # type: ignore[attr-defined]
+
+    async def _clear(self) -> None:
+        provider = self._parts.provider
+        if provider is not None:
+            provider.clear_faults()  # type: ignore[attr-defined]
+        network = self._parts.network
+        if network is not None:
+            await network.clear()  # type: ignore[attr-defined]
+
+    async def _teardown(self) -> None:
+        """Stop users, target, proxy and provider, in that order; each step is bounded."""
+        self.phase_name = "stopping"
+        parts = self._parts
+        steps: list[tuple[str, Callable[[], object]]] = []
+        if parts.load is not None:
+            steps.append(("virtual users", parts.load.stop))
+        if parts.target is not None:
+            steps.append(("target", parts.target.stop))
+        if parts.network is not None:
+            steps.append(("network proxy", parts.network.close))  # type: ignore[attr-defined]
+        if parts.provider is not None:
+            steps.append(("mock provider", parts.provider.stop))  # type: ignore[attr-defined]
+        for name, stop in steps:
+            try:
+                awaitable = stop()
+                assert asyncio.iscoroutine(awaitable)
+                await asyncio.wait_for(awaitable, timeout=15)
+            except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
+                self._log("error", f"stopping the {name} failed: {exc!r}")
+        self._parts = _Parts()
+
+
+def _markers() -> tuple[Marker, ...]:
+    markers = []
+    with contextlib.suppress(ImportError):
+        from gaplab.provider import PROVIDER_ERROR_MARKER
+
+        markers.append(Marker("raw provider error text", PROVIDER_ERROR_MARKER))
+    return tuple(markers)
+
+
+def _new_run_id(runs_dir: Path, name: str) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_id = f"{stamp}-{name}"
+    suffix = 1
+    while (runs_dir / run_id).exists():
+        suffix += 1
+        run_id = f"{stamp}-{name}-{suffix}"
+    return run_id

@@ -1,0 +1,66 @@
+"""The scenario timeline: which faults are active when, and what they mean for the checks.
+
+Phase edges are scheduled on absolute run-clock times (start + cumulative durations), so a
+slow fault application never makes later phases drift.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gaplab.netfault.spec import NetworkFault
+from gaplab.provider.faults import ProviderFault
+from gaplab.scenario.models import FaultEntry, Phase, Scenario
+
+
+@dataclass(frozen=True)
+class PlannedPhase:
+    index: int
+    phase: Phase
+    start: float  # offset from the timeline start
+    end: float
+
+    @property
+    def provider_faults(self) -> tuple[ProviderFault, ...]:
+        return tuple(f.provider for f in self.phase.faults if f.provider is not None)
+
+    @property
+    def network_faults(self) -> tuple[NetworkFault, ...]:
+        return tuple(f.network for f in self.phase.faults if f.network is not None)
+
+    @property
+    def outage(self) -> bool:
+        return any(f.is_outage for f in self.phase.faults)
+
+    @property
+    def slow(self) -> float:
+        return max((slowness(f) for f in self.phase.faults), default=0.0)
+
+    @property
+    def descriptions(self) -> tuple[str, ...]:
+        return tuple(f.describe() for f in self.phase.faults)
+
+
+def slowness(entry: FaultEntry) -> float:
+    """Seconds of delay a fault adds to a provider call (infinity for a hang)."""
+    if entry.provider is not None:
+        fault = entry.provider
+        if fault.hang:
+            return math.inf
+        return (fault.latency or 0.0) + (fault.jitter or 0.0) if fault.error is None else 0.0
+    assert entry.network is not None
+    toxic = entry.network
+    if toxic.toxic == "timeout" and not toxic.timeout:
+        return math.inf
+    if toxic.toxic == "latency":
+        return (toxic.latency or 0.0) + (toxic.jitter or 0.0)
+    return 0.0
+
+
+def plan(scenario: Scenario) -> list[PlannedPhase]:
+    planned, offset = [], 0.0
+    for index, phase in enumerate(scenario.phases):
+        planned.append(PlannedPhase(index, phase, offset, offset + phase.duration))
+        offset += phase.duration
+    return planned

@@ -1,0 +1,130 @@
+"""The headless front end of `lab run`: run the engine, show progress, write the reports,
+and turn the outcome into an exit code.
+
+SIGINT and SIGTERM cancel the run task; the engine then stops every process it started and
+this module still writes the partial report before exiting with 130.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+
+from gaplab.engine.events import Event, PhaseStarted
+from gaplab.engine.run import LabRun, RunResult
+from gaplab.exit_codes import ExitCode
+from gaplab.report.console import print_scorecard, progress_line, progress_renderable
+from gaplab.report.model import build_report
+from gaplab.report.writers import write_json, write_junit
+
+PLAIN_EVERY = 5.0  # seconds between plain progress lines in CI logs
+
+
+def report_for(run: LabRun, result: RunResult) -> dict[str, object]:
+    return build_report(
+        run_id=result.run_id,
+        status=result.status,
+        scenario=run.scenario.model_dump(mode="json"),
+        target=run.options.target_label,
+        seed=run.seed,
+        scorecard=result.scorecard,
+        snapshot=run.snapshot(),
+        error=str(result.error) if result.error else None,
+    )
+
+
+async def _progress(run: LabRun, console: Console) -> None:
+    if console.is_terminal:
+        with Live(
+            progress_renderable(run.snapshot()),
+            console=console,
+            refresh_per_second=4,
+            transient=True,
+        ) as live:
+            while True:
+                await asyncio.sleep(0.25)
+                live.update(progress_renderable(run.snapshot()))
+    else:
+        while True:
+            await asyncio.sleep(PLAIN_EVERY)
+            console.print(progress_line(run.snapshot()), markup=False, highlight=False)
+
+
+async def execute(run: LabRun, console: Console) -> RunResult:
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    interrupted = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal interrupted
+        interrupted += 1
+        if interrupted == 1:
+            console.print(
+                f"\n{name}: stopping the lab's processes and writing the partial report...",
+                style="yellow",
+            )
+            run_task.cancel()
+        else:
+            console.print("still stopping; the lab's processes are being shut down", style="yellow")
+
+    def on_phase(event: Event) -> None:
+        if isinstance(event, PhaseStarted) and not console.is_terminal:
+            faults = "; ".join(event.faults) or "no faults"
+            console.print(
+                f"[{event.t:5.1f}s] phase {event.index + 1} {event.phase}: {faults}",
+                markup=False,
+                highlight=False,
+            )
+
+    run.bus.subscribe(on_phase)
+    run_task = asyncio.create_task(run.execute())
+    progress = asyncio.create_task(_progress(run, console))
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+            installed.append(sig)
+    try:
+        # The run task handles its own cancellation and returns a partial result.
+        return await run_task
+    finally:
+        progress.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await progress
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def run_headless(
+    run: LabRun, *, json_path: Path | None, junit_path: Path | None, console: Console | None = None
+) -> ExitCode:
+    console = console or Console(stderr=False)
+    console.print(
+        f"gaplab: scenario [bold]{run.scenario.name}[/] against "
+        f"[bold]{run.options.target_label}[/] (seed {run.seed}, "
+        f"{run.scenario.duration:g}s) -> {run.run_dir}"
+    )
+    result = asyncio.run(execute(run, console))
+    report = report_for(run, result)
+    write_json(report, result.run_dir / "report.json")
+    if json_path is not None:
+        write_json(report, json_path)
+    if junit_path is not None:
+        write_junit(report, junit_path)
+    if result.status == "failed":
+        assert result.error is not None
+        console.print(f"lab error: {result.error}", style="bold red", markup=False, highlight=False)
+        if result.target_log is not None:
+            console.print(f"target log: {result.target_log}", markup=False)
+        return ExitCode.LAB_ERROR
+    print_scorecard(console, report)
+    console.print(f"journal: {result.run_dir / 'events.jsonl'}", markup=False, highlight=False)
+    if result.status == "interrupted":
+        return ExitCode.INTERRUPTED
+    return ExitCode.READY if result.scorecard.ready else ExitCode.NOT_READY

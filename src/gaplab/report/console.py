@@ -1,0 +1,104 @@
+"""Headless console output: a live progress line while the run goes, then the scorecard.
+
+On a terminal the progress line redraws in place (rich.Live, 4 Hz); elsewhere (CI logs) a
+plain line is printed at each phase edge and every few seconds, so logs stay readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from gaplab.metrics.snapshot import Snapshot
+
+_VERDICT_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "not_run": "dim"}
+_VERDICT_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_run": "not run"}
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:,.0f}ms"
+
+
+def progress_line(snapshot: Snapshot) -> str:
+    totals = snapshot.totals
+    phase = snapshot.phase or snapshot.status
+    index = (snapshot.phase_index or 0) + 1
+    faults = "; ".join(snapshot.active_faults) or "no faults"
+    return (
+        f"[{snapshot.t:5.1f}s/{snapshot.duration:.0f}s] phase {index}/{len(snapshot.phases)} "
+        f"{phase} ({faults}) | {snapshot.requests_per_second:5.1f} req/s | "
+        f"ok {totals['ok']} degraded {totals['degraded']} error {totals['error']} "
+        f"unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
+        f"provider {snapshot.provider_calls_per_second:.1f} calls/s"
+    )
+
+
+def progress_renderable(snapshot: Snapshot) -> Text:
+    return Text(progress_line(snapshot), no_wrap=True, overflow="ellipsis")
+
+
+def scorecard_renderable(report: dict[str, Any]) -> Group:
+    verdict = report["verdict"]
+    table = Table(
+        title=f"gaplab scorecard: {report['scenario']['title']}",
+        title_justify="left",
+        expand=False,
+        show_lines=False,
+    )
+    table.add_column("check")
+    table.add_column("verdict")
+    table.add_column("evidence")
+    for check in report["checks"]:
+        name = check["id"] + (" ★" if check["critical"] else "")
+        style = _VERDICT_STYLE[check["verdict"]]
+        table.add_row(name, Text(_VERDICT_LABEL[check["verdict"]], style=style), check["summary"])
+    phases = Table(title="phases", title_justify="left")
+    for column in (
+        "phase",
+        "faults",
+        "ok",
+        "degraded",
+        "error",
+        "unsafe",
+        "p95",
+        "upstream",
+        "calls/request",
+    ):
+        phases.add_column(column)
+    for phase in report["phases"]:
+        outcomes = phase["outcomes"]
+        amp = phase["amplification"]
+        phases.add_row(
+            phase["name"],
+            "; ".join(phase["faults"]) or "-",
+            *(str(outcomes[o]) for o in ("ok", "degraded", "error", "unsafe")),
+            _ms(phase["latency"]["p95_s"]),
+            str(phase["provider_calls"]),
+            "-" if amp is None else f"{amp:.2f}",
+        )
+    score = verdict["score"]
+    score_text = "n/a" if score is None else f"{score:.0f}%"
+    if verdict["ready"]:
+        headline = Text(
+            f"READY  score {score_text} (fail under {verdict['fail_under']:g}%)", style="bold green"
+        )
+    else:
+        why = []
+        if verdict["critical_failures"]:
+            why.append("critical: " + ", ".join(verdict["critical_failures"]))
+        if score is None or score < verdict["fail_under"]:
+            why.append(f"score {score_text} < {verdict['fail_under']:g}%")
+        headline = Text(
+            f"NOT READY  score {score_text}  (" + "; ".join(why) + ")", style="bold red"
+        )
+    lines: list[Any] = [phases, table, headline]
+    if report["partial"]:
+        lines.append(Text(f"partial report: the run was {report['status']}", style="yellow"))
+    return Group(*lines)
+
+
+def print_scorecard(console: Console, report: dict[str, Any]) -> None:
+    console.print(scorecard_renderable(report))

@@ -1,0 +1,118 @@
+"""The report document: one versioned, JSON-ready dict built from a finished run.
+
+Every writer (JSON, JUnit, console, Markdown) renders this document, so they cannot
+disagree; `lab report runs/<id>` rebuilds it from the journal. Schema: docs/report-json.md.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gaplab.checks.base import CheckResult
+from gaplab.checks.scoring import Scorecard
+from gaplab.metrics.snapshot import LatencySummary, Snapshot
+
+SCHEMA_VERSION = 1
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isinf(value) or math.isnan(value):
+            return None
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _latency(summary: LatencySummary) -> dict[str, Any]:
+    return {
+        "count": summary.count,
+        "p50_s": summary.p50,
+        "p95_s": summary.p95,
+        "p99_s": summary.p99,
+        "max_s": summary.max,
+    }
+
+
+def _check(result: CheckResult) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "title": result.title,
+        "area": result.area,
+        "critical": result.critical,
+        "verdict": result.verdict.value,
+        "summary": result.summary,
+        "why": result.why,
+        "evidence": {
+            "kind": result.evidence.kind.value,
+            "phase": result.evidence.phase,
+            "numbers": result.evidence.numbers,
+            "examples": list(result.evidence.examples),
+        },
+    }
+
+
+def build_report(
+    *,
+    run_id: str,
+    status: str,
+    scenario: dict[str, Any],
+    target: str,
+    seed: int,
+    scorecard: Scorecard,
+    snapshot: Snapshot,
+    error: str | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = _clean(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": run_id,
+            "status": status,
+            "partial": status != "completed",
+            "error": error,
+            "scenario": {"name": scenario.get("name"), "title": scenario.get("title")},
+            "target": target,
+            "seed": seed,
+            "verdict": {
+                "ready": scorecard.ready,
+                "score": scorecard.score,
+                "fail_under": scorecard.fail_under,
+                "critical_failures": list(scorecard.critical_failures),
+                "counts": scorecard.counts,
+                "areas": scorecard.areas,
+            },
+            "checks": [_check(r) for r in scorecard.results],
+            "totals": {
+                "outcomes": snapshot.totals,
+                "latency": _latency(snapshot.latency),
+                "provider_calls": snapshot.provider_calls,
+                "tokens_in": snapshot.tokens_in,
+                "tokens_out": snapshot.tokens_out,
+                "cost_usd": snapshot.cost_usd,
+                "duration_s": snapshot.t,
+            },
+            "phases": [
+                {
+                    "name": p.name,
+                    "started_s": p.started,
+                    "ended_s": p.ended,
+                    "faults": list(p.faults),
+                    "outage": p.outage,
+                    "outcomes": p.outcomes,
+                    "latency": _latency(p.latency),
+                    "non_ai_latency": _latency(p.non_ai_latency),
+                    "provider_calls": p.provider_calls,
+                    "provider_statuses": {
+                        str(k): v for k, v in sorted(p.provider_statuses.items())
+                    },
+                    "amplification": p.amplification,
+                }
+                for p in snapshot.phases
+            ],
+        }
+    )
+    return document
