@@ -1,0 +1,90 @@
+"""Turn `demo:naive` / `demo:hardened?without=breaker&break=2s` into a `TargetFile`.
+
+The target starts the demo as `python -m gaplab.demo NAME --port {port} ...` with the SDK
+pointed at the lab's mock provider; requests go to `POST /chat`, and the hardened demo marks
+fallback answers with `"degraded": true`. Unknown names or options are an `InputError`.
+"""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import parse_qsl
+
+from gaplab.demo.options import (
+    DEFENCES,
+    DEMO_DESCRIPTIONS,
+    DEMO_NAMES,
+    SPEC_OPTIONS,
+    HardenedConfig,
+    hardened_config,
+)
+from gaplab.errors import InputError
+from gaplab.scenario.target_models import (
+    DegradedSpec,
+    ReadySpec,
+    RequestSpec,
+    ResponseSpec,
+    StartSpec,
+    TargetFile,
+)
+
+__all__ = ["DEFENCES", "DEMO_DESCRIPTIONS", "DEMO_NAMES", "demo_target", "parse_demo_spec"]
+
+PREFIX = "demo:"
+NON_AI_ENDPOINTS = ("GET /notes/1",)
+
+
+def parse_demo_spec(spec: str) -> tuple[str, HardenedConfig | None]:
+    """`("naive", None)` or `("hardened", config)`; raises `InputError` on anything else."""
+    if not spec.startswith(PREFIX):
+        raise InputError(f"{spec!r} is not a demo target (expected demo:naive or demo:hardened)")
+    name, _, query = spec[len(PREFIX) :].partition("?")
+    name = name.strip()
+    if name not in DEMO_NAMES:
+        raise InputError(
+            f"unknown demo {name!r} in {spec!r}; bundled demos: "
+            + ", ".join(f"demo:{n}" for n in DEMO_NAMES)
+        )
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise InputError(
+            f"{spec!r}: options must look like ?without=breaker,fallback&break=2s"
+        ) from None
+    options: dict[str, str] = {}
+    for key, value in pairs:
+        if key in options:
+            raise InputError(f"{spec!r}: option {key!r} is given twice")
+        options[key] = value
+    if name == "naive":
+        if options:
+            raise InputError(
+                f"{spec!r}: demo:naive takes no options (it has no defences to switch off); "
+                f"demo:hardened takes: {', '.join(SPEC_OPTIONS)}"
+            )
+        return name, None
+    return name, hardened_config(options)
+
+
+def demo_target(spec: str) -> TargetFile:
+    name, config = parse_demo_spec(spec)
+    command = [sys.executable, "-m", "gaplab.demo", name, "--port", "{port}"]
+    if config is not None:
+        command += config.to_args()
+    return TargetFile(
+        name=spec,
+        start=StartSpec(
+            command=command,
+            env={"OPENAI_BASE_URL": "{provider.openai_base_url}", "OPENAI_API_KEY": "lab-key"},
+            ready=ReadySpec(http="GET /health", within=20.0),
+        ),
+        request=RequestSpec.model_validate(
+            {
+                "method": "POST",
+                "url": "http://127.0.0.1:{port}/chat",
+                "json": {"message": "{input}", "user_id": "{user}"},
+            }
+        ),
+        response=ResponseSpec(answer="$.answer", degraded=DegradedSpec(field="$.degraded")),
+        non_ai_endpoints=NON_AI_ENDPOINTS,
+    )

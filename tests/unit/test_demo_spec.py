@@ -1,0 +1,131 @@
+"""Parsing `demo:` target specs and the demo command-line options."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from gaplab.demo.options import DEFENCES, HardenedConfig, hardened_config, parse_without
+from gaplab.demo.spec import DEMO_NAMES, demo_target, parse_demo_spec
+from gaplab.errors import InputError
+from gaplab.target.resolve import check_target
+
+
+def test_naive_target_starts_the_demo_against_the_mock_provider() -> None:
+    target = demo_target("demo:naive")
+    assert target.start is not None
+    assert target.start.command == [
+        sys.executable,
+        "-m",
+        "gaplab.demo",
+        "naive",
+        "--port",
+        "{port}",
+    ]
+    assert target.start.env["OPENAI_BASE_URL"] == "{provider.openai_base_url}"
+    assert target.start.env["OPENAI_API_KEY"]
+    assert target.start.ready.http == "GET /health"
+    assert target.request.method == "POST"
+    assert target.request.url == "http://127.0.0.1:{port}/chat"
+    assert target.request.json_body == {"message": "{input}", "user_id": "{user}"}
+    assert target.response.answer == "$.answer"
+    assert target.response.degraded.field == "$.degraded"
+    assert target.non_ai_endpoints == ("GET /notes/1",)
+    check_target(target, "demo:naive")  # placeholders and JSON paths are all known
+
+
+def test_hardened_defaults_run_every_defence() -> None:
+    name, config = parse_demo_spec("demo:hardened")
+    assert name == "hardened"
+    assert config == HardenedConfig()
+    assert config.defences == frozenset(DEFENCES)
+    assert (config.budget, config.attempt_timeout, config.break_duration, config.threshold) == (
+        4.0,
+        2.5,
+        5.0,
+        5,
+    )
+
+
+def test_hardened_options_reach_the_command_line() -> None:
+    target = demo_target("demo:hardened?without=breaker,fallback&break=2s&timeout=3s&threshold=7")
+    assert target.start is not None
+    command = target.start.command
+    assert isinstance(command, list)
+    assert command[:5] == [sys.executable, "-m", "gaplab.demo", "hardened", "--port"]
+    flags = dict(zip(command[6::2], command[7::2], strict=True))
+    assert flags == {
+        "--budget": "3s",
+        "--attempt-timeout": "2.5s",
+        "--break": "2s",
+        "--threshold": "7",
+        "--without": "breaker,fallback",
+    }
+    check_target(target, "demo:hardened")
+
+
+def test_attempt_timeout_never_exceeds_the_budget() -> None:
+    _, config = parse_demo_spec("demo:hardened?timeout=1500ms")
+    assert config is not None
+    assert config.budget == 1.5
+    assert config.attempt_timeout == 1.5
+    _, config = parse_demo_spec("demo:hardened?budget=3s&attempt=1s")
+    assert config is not None
+    assert (config.budget, config.attempt_timeout) == (3.0, 1.0)
+
+
+def test_without_accepts_lists_and_repeats() -> None:
+    assert parse_without(["breaker", "fallback,retry"]) == {"breaker", "fallback", "retry"}
+    assert parse_without("") == frozenset()
+    _, config = parse_demo_spec("demo:hardened?without=timeout")
+    assert config is not None
+    assert config.without == ("timeout",)
+    assert not config.has("timeout")
+    assert config.has("breaker")
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ("demo:clever", "bundled demos: demo:naive, demo:hardened"),
+        ("demo:hardened?without=cache", "defences are: timeout, retry, breaker, fallback"),
+        ("demo:hardened?colour=red", "valid options: without, timeout"),
+        ("demo:hardened?threshold=0", "at least 1"),
+        ("demo:hardened?threshold=many", "not a whole number"),
+        ("demo:hardened?break=soon", "not a duration"),
+        ("demo:hardened?break=0s", "more than 0s"),
+        ("demo:hardened?break=1s&break=2s", "given twice"),
+        ("demo:hardened?timeout=1s&budget=2s", "same option"),
+        ("demo:hardened?nonsense", "options must look like"),
+        ("demo:naive?without=breaker", "takes no options"),
+        ("naive", "not a demo target"),
+    ],
+)
+def test_invalid_specs_are_input_errors_naming_the_valid_choices(spec: str, needle: str) -> None:
+    with pytest.raises(InputError) as caught:
+        demo_target(spec)
+    assert needle in str(caught.value)
+
+
+def test_demo_names_and_defences_are_documented_one_liners() -> None:
+    assert DEMO_NAMES == ("naive", "hardened")
+    assert list(DEFENCES) == ["timeout", "retry", "breaker", "fallback"]
+    assert all(text and "\n" not in text for text in DEFENCES.values())
+
+
+def test_config_round_trips_through_its_command_line() -> None:
+    config = hardened_config({"without": "retry", "break": "750ms", "threshold": "3"})
+    args = config.to_args()
+    flags = dict(zip(args[::2], args[1::2], strict=True))
+    rebuilt = hardened_config(
+        {
+            "budget": flags["--budget"],
+            "attempt": flags["--attempt-timeout"],
+            "break": flags["--break"],
+            "threshold": flags["--threshold"],
+            "without": flags["--without"],
+        }
+    )
+    assert rebuilt == config
+    assert rebuilt.break_duration == 0.75
