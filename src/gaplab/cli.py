@@ -8,9 +8,10 @@ traceback; see `gaplab.exit_codes` for the codes.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
 import click
 
@@ -32,7 +33,28 @@ def _fail_lab(exc: LabError) -> NoReturn:
 
 
 class _Group(click.Group):
-    """Usage errors exit with 2 (click's default too) and our own errors never traceback."""
+    """Usage errors exit with 2 (click's default too) and our own errors never traceback.
+
+    The `provider`, `proxy` and `demo` groups are imported only when used, so `lab run`
+    does not load the code of parts it does not need.
+    """
+
+    lazy: ClassVar[dict[str, str]] = {
+        "provider": "gaplab.provider.cli:provider_group",
+        "proxy": "gaplab.netfault.cli:proxy_group",
+        "demo": "gaplab.demo.cli:demo_group",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -212,16 +234,3 @@ def report(
     if junit_path is not None:
         write_junit(document, junit_path)
     sys.exit(ExitCode.READY if document["verdict"]["ready"] else ExitCode.NOT_READY)
-
-
-def _add_part_groups() -> None:
-    from gaplab.demo.cli import demo_group
-    from gaplab.netfault.cli import proxy_group
-    from gaplab.provider.cli import provider_group
-
-    main.add_command(provider_group)
-    main.add_command(proxy_group)
-    main.add_command(demo_group)
-
-
-_add_part_groups()
