@@ -166,7 +166,11 @@ async def test_one_blip_then_success_takes_two_calls_and_forwards_the_request_id
     answer = await chat.answer([{"role": "user", "content": "when?"}], "req-42")
     assert answer == "Tuesday."
     assert len(client.calls) == 2
-    assert all(call["extra_headers"] == {"x-request-id": "req-42"} for call in client.calls)
+    assert [call["extra_headers"] for call in client.calls] == [
+        {"x-request-id": "req-42", "x-stainless-retry-count": "0"},
+        {"x-request-id": "req-42", "x-stainless-retry-count": "1"},
+    ]
+    assert client.calls[0]["timeout"] == 2.5  # the attempt timeout, announced to the provider
     assert all(call["model"] == "gpt-4o-mini-2024-07-18" for call in client.calls)
     assert len(fake.sleeps) == 1
     assert 0.125 <= fake.sleeps[0] <= 0.25

@@ -9,11 +9,13 @@ without `timeout` the SDK's own default (600 s) is the only limit. Retries use t
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Awaitable, Callable
 
 import openai
+from openai import NOT_GIVEN
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from gaplab.demo.breaker import CircuitBreaker, CircuitOpenError
@@ -55,9 +57,14 @@ class ResilientChat:
     async def answer(self, messages: Messages, request_id: str) -> str:
         budget = self._config.budget if self._config.has("timeout") else None
         deadline = None if budget is None else self._clock() + budget
+        retries_so_far = itertools.count()
+
+        async def attempt() -> str:
+            return await self._attempt(messages, request_id, deadline, next(retries_so_far))
+
         async with asyncio.timeout(budget):
             if not self._config.has("retry"):
-                return await self._attempt(messages, request_id, deadline)
+                return await attempt()
             retrying = AsyncRetrying(
                 retry=retry_if_exception(is_transient),
                 wait=self._wait,
@@ -65,7 +72,7 @@ class ResilientChat:
                 sleep=self._sleep,
                 reraise=True,
             )
-            result: str = await retrying(self._attempt, messages, request_id, deadline)
+            result: str = await retrying(attempt)
             return result
 
     def _wait(self, state: RetryCallState) -> float:
@@ -85,7 +92,9 @@ class ResilientChat:
 
         return stop
 
-    async def _attempt(self, messages: Messages, request_id: str, deadline: float | None) -> str:
+    async def _attempt(
+        self, messages: Messages, request_id: str, deadline: float | None, retry_count: int
+    ) -> str:
         permit = self.breaker.acquire() if self.breaker is not None else None
         limit = None
         if deadline is not None:
@@ -96,7 +105,13 @@ class ResilientChat:
                     completion = await self._client.chat.completions.create(
                         model=self._model,
                         messages=messages,  # type: ignore[arg-type]
-                        extra_headers={"x-request-id": request_id},
+                        # Our retries stand in for the SDK's, so we announce them as it would;
+                        # the read timeout it announces is this attempt's real limit.
+                        extra_headers={
+                            "x-request-id": request_id,
+                            "x-stainless-retry-count": str(retry_count),
+                        },
+                        timeout=NOT_GIVEN if limit is None else limit,
                     )
             except TimeoutError as exc:
                 raise AttemptTimeoutError(f"no answer within {limit:g}s") from exc
