@@ -8,6 +8,7 @@ match. Decisions are drawn from the run's seeded RNG so a run is reproducible.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -31,7 +32,9 @@ class ProviderFault(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     error: int | None = Field(default=None, ge=400, le=599, description="HTTP status to answer")
-    code: str | None = Field(default=None, description="provider error code, e.g. insufficient_quota")
+    code: str | None = Field(
+        default=None, description="provider error code, e.g. insufficient_quota"
+    )
     message: str | None = None
     retry_after: Duration | None = None
     latency: Duration | None = None
@@ -42,6 +45,9 @@ class ProviderFault(BaseModel):
     first: int | None = Field(default=None, ge=1, description="only the first N matching calls")
     every: int | None = Field(default=None, ge=1, description="only every Nth matching call")
     match: FaultMatch | None = None
+    after: Duration | None = Field(
+        default=None, description="only from this long after the fault was set (e.g. a model swap)"
+    )
 
     @model_validator(mode="after")
     def _does_something(self) -> ProviderFault:
@@ -57,6 +63,13 @@ class ProviderFault(BaseModel):
     def is_outage(self) -> bool:
         """True when matching calls fail or never answer (not merely slow)."""
         return self.hang or (self.error is not None and (self.error >= 500 or self.error == 429))
+
+    @property
+    def slowness(self) -> float:
+        """Seconds of latency this fault adds to a matching call (`math.inf` for a hang)."""
+        if self.hang:
+            return math.inf
+        return self.latency or 0.0
 
     def describe(self) -> str:
         parts: list[str] = []

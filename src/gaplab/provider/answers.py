@@ -1,0 +1,109 @@
+"""Deterministic answers that relate to the question, without a language model.
+
+The key nouns of the last user turn are slotted into template sentences chosen by an RNG
+seeded with (run seed, request content), so the same request in the same run always gets
+the same answer, and a model's `Behaviour` (verbosity, format, opener) shapes the wording.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Sequence
+
+from gaplab.provider.profiles import Behaviour
+from gaplab.provider.tokens import piece_tokens, pieces
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+_STOPWORDS_TEXT = """about above after again against also always among another answer
+    anything because been
+    before being below between both came can cannot could did does doing done down during each
+    either else even every explain from further give given have having here hers herself him
+    himself his how however into its itself just know like make many might more most much must
+    myself need never next not now off once only other ought our ours over own please quite
+    rather really said same say see should show since some something still such tell than that
+    the their theirs them themselves then there these they thing things this those through thus
+    too under until upon very want was way were what when where whether which while who whom
+    whose why will with within without would yes yet you your yours yourself the and for are
+    but any all one two use using used get got let may per via its it's i'm i've what's"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+_OPENERS = (
+    "{A} mostly comes down to {b} and {c}.",
+    "In short, {a} depends on {b} and how you handle {c}.",
+    "The main thing to know about {a} is how it interacts with {b} and {c}.",
+    "For {a}, start by looking at {b}, then at {c}.",
+)
+_MIDDLES = (
+    "A common mistake is to treat {b} as an afterthought; plan for it early.",
+    "Check {c} first, since it usually explains most of the behaviour you see with {a}.",
+    "If {b} changes, revisit {a} as well, because the two are closely linked.",
+    "Keep {c} simple and measurable so that problems with {a} show up quickly.",
+    "Document how {a} and {b} fit together so the next person can follow it.",
+    "Small, reversible steps work best when {b} is involved.",
+)
+_CLOSERS = (
+    "That should give you a solid starting point for {a}.",
+    "Let me know if you want more detail on {b}.",
+    "With that in place, {a} tends to stay predictable.",
+)
+
+
+def request_rng(seed: int, *parts: str) -> random.Random:
+    """An RNG that depends only on the run seed and the given request content."""
+    digest = hashlib.blake2b(repr((seed, parts)).encode(), digest_size=8).digest()
+    return random.Random(int.from_bytes(digest, "big"))
+
+
+def key_nouns(question: str, limit: int = 3) -> list[str]:
+    """Distinctive words of the question, in order of first appearance."""
+    found: list[str] = []
+    for word in _WORD.findall(question):
+        lowered = word.lower().strip("'-")
+        if len(lowered) < 4 or lowered in _STOPWORDS or lowered in found:
+            continue
+        found.append(lowered)
+        if len(found) == limit:
+            break
+    return found
+
+
+def compose_answer(question: str, seed: int, behaviour: Behaviour, salt: str = "") -> str:
+    """An answer to `question` worded by `behaviour`; the same inputs give the same text."""
+    rng = request_rng(seed, question, salt)
+    nouns = key_nouns(question) or ["your question"]
+    while len(nouns) < 3:
+        nouns.append(nouns[-1] if len(nouns) > 1 else "the details")
+    slots = {"a": nouns[0], "A": nouns[0][:1].upper() + nouns[0][1:], "b": nouns[1], "c": nouns[2]}
+    sentences = [rng.choice(_OPENERS).format(**slots)]
+    middles = list(_MIDDLES)
+    rng.shuffle(middles)
+    for index in range(behaviour.verbosity - 1):
+        template = middles[index % len(middles)] if index < behaviour.verbosity - 2 else None
+        sentences.append((template or rng.choice(_CLOSERS)).format(**slots))
+    if behaviour.format == "bullets" and len(sentences) > 1:
+        body = sentences[0] + "\n\n" + "\n".join(f"- {s}" for s in sentences[1:])
+    elif behaviour.format == "markdown":
+        body = f"**{slots['A']}**: " + " ".join(sentences)
+    else:
+        body = " ".join(sentences)
+    parts = [p for p in (behaviour.opener, body, behaviour.closer) if p]
+    return " ".join(parts)
+
+
+def token_chunks(text: str) -> list[tuple[str, int]]:
+    """`text` cut into stream chunks of about one token each, with their token counts."""
+    return [(p, piece_tokens(p)) for p in pieces(text)]
+
+
+def truncate_to_tokens(chunks: Sequence[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+    """The leading chunks whose tokens fit in `limit`."""
+    kept: list[tuple[str, int]] = []
+    used = 0
+    for piece, tokens in chunks:
+        if used + tokens > limit:
+            break
+        kept.append((piece, tokens))
+        used += tokens
+    return kept

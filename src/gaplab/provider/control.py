@@ -1,0 +1,90 @@
+"""The control API under `/_lab/`: health, the active faults, and the journal.
+
+`PUT /_lab/faults` (or POST) takes a JSON list of ProviderFault objects and replaces the
+active set; `DELETE /_lab/faults` clears it; `GET /_lab/journal?since=N&limit=M` pages
+through recorded calls with a cursor; `GET /_lab/health` says the provider is up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from gaplab.provider.callstate import ProviderState
+from gaplab.provider.faults import ProviderFault
+
+CONTROL_PREFIX = "/_lab"
+_FAULTS = TypeAdapter(list[ProviderFault])
+
+
+def add_control_routes(app: web.Application, state: ProviderState) -> None:
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "status": "ok",
+                "profile": state.profile.name,
+                "dialect": state.profile.dialect,
+                "seed": state.seed,
+                "calls": state.journal.total,
+                "in_flight": len(state.active),
+            }
+        )
+
+    async def get_faults(_: web.Request) -> web.Response:
+        return web.json_response(_faults_payload(state))
+
+    async def put_faults(request: web.Request) -> web.Response:
+        try:
+            raw: Any = await request.json()
+        except json.JSONDecodeError as exc:
+            return web.json_response({"error": f"invalid JSON: {exc}"}, status=400)
+        if isinstance(raw, dict) and "faults" in raw:
+            raw = raw["faults"]
+        if isinstance(raw, dict):
+            raw = [raw]
+        try:
+            faults = _FAULTS.validate_python(raw)
+        except ValidationError as exc:
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)
+            ]
+            return web.json_response({"error": "invalid faults", "details": errors}, status=422)
+        state.set_faults(faults)
+        return web.json_response(_faults_payload(state))
+
+    async def clear_faults(_: web.Request) -> web.Response:
+        state.set_faults([])
+        return web.json_response(_faults_payload(state))
+
+    async def journal(request: web.Request) -> web.Response:
+        try:
+            since = int(request.query.get("since", "0"))
+            limit = int(request.query["limit"]) if "limit" in request.query else None
+        except ValueError:
+            return web.json_response({"error": "since and limit must be integers"}, status=400)
+        page = state.journal.since(since, limit)
+        return web.json_response(
+            {
+                "calls": [c.to_dict() for c in page.calls],
+                "next": page.next,
+                "dropped": page.dropped,
+                "total": state.journal.total,
+            }
+        )
+
+    app.router.add_get(f"{CONTROL_PREFIX}/health", health)
+    app.router.add_get(f"{CONTROL_PREFIX}/faults", get_faults)
+    app.router.add_put(f"{CONTROL_PREFIX}/faults", put_faults)
+    app.router.add_post(f"{CONTROL_PREFIX}/faults", put_faults)
+    app.router.add_delete(f"{CONTROL_PREFIX}/faults", clear_faults)
+    app.router.add_get(f"{CONTROL_PREFIX}/journal", journal)
+
+
+def _faults_payload(state: ProviderState) -> dict[str, Any]:
+    return {
+        "faults": [f.model_dump(mode="json", exclude_defaults=True) for f in state.schedule.faults],
+        "counters": state.schedule.counters(),
+    }

@@ -1,0 +1,176 @@
+"""`MockProvider`: a real aiohttp server on loopback speaking the provider wire formats,
+with faults set from scenarios or the control API and one journal record per call.
+
+It runs on the event loop where `start()` is awaited; `stop()` ends every call still in
+flight (hung ones included, recorded as `hung`) and closes every connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+from aiohttp import web
+
+from gaplab.engine.clock import Clock, MonotonicClock
+from gaplab.provider.callstate import ProviderState
+from gaplab.provider.chat import handle_chat
+from gaplab.provider.control import CONTROL_PREFIX, add_control_routes
+from gaplab.provider.faults import ProviderFault
+from gaplab.provider.journal import ProviderCall
+from gaplab.provider.openai_wire import OpenAIWire
+from gaplab.provider.profiles import ProviderProfile, load_profile
+from gaplab.provider.recorder import JournalView
+
+
+class MockProvider:
+    def __init__(
+        self,
+        profile: str | ProviderProfile = "openai",
+        *,
+        seed: int = 1,
+        clock: Clock | None = None,
+        on_call: Callable[[ProviderCall], None] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        journal_capacity: int = 10_000,
+    ) -> None:
+        self.profile = profile if isinstance(profile, ProviderProfile) else load_profile(profile)
+        self.seed = seed
+        self.clock: Clock = clock or MonotonicClock()
+        self.host = host
+        self._requested_port = port
+        self._journal = JournalView(journal_capacity, on_call)
+        self._pending_faults: Sequence[ProviderFault] = ()
+        self._state: ProviderState | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the mock provider is already started")
+        state = ProviderState(self.profile, self.seed, self.clock, self._journal)
+        state.set_faults(self._pending_faults)
+        self._state = state
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        openai = OpenAIWire()
+
+        async def openai_chat(request: web.Request) -> web.StreamResponse:
+            return await handle_chat(state, openai, request)
+
+        app.router.add_post("/v1/chat/completions", openai_chat)
+        app.router.add_post("/chat/completions", openai_chat)
+        app.router.add_get("/v1/models", self._list_models)
+        app.router.add_get("/v1/models/{model_id:.+}", self._get_model)
+        add_control_routes(app, state)
+        # handler_cancellation: a client that leaves cancels its handler, so a hung call
+        # is recorded when the client gives up rather than when the provider stops.
+        runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        state, runner = self._state, self._runner
+        if state is None or runner is None:
+            return
+        state.stopping = True
+        state.stop_event.set()
+        tasks = list(state.active)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> MockProvider:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.root_url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.root_url
+
+    @property
+    def control_url(self) -> str:
+        return f"{self.root_url}{CONTROL_PREFIX}"
+
+    # -- faults and journal ----------------------------------------------------------------
+
+    def set_faults(self, faults: Sequence[ProviderFault]) -> None:
+        """Replace the active faults; their counters start again from zero."""
+        self._pending_faults = tuple(faults)
+        if self._state is not None:
+            self._state.set_faults(self._pending_faults)
+
+    def clear_faults(self) -> None:
+        self.set_faults(())
+
+    @property
+    def faults(self) -> list[ProviderFault]:
+        return list(self._pending_faults)
+
+    @property
+    def in_flight(self) -> int:
+        """Calls received and not yet ended (hung ones included)."""
+        return len(self._state.active) if self._state is not None else 0
+
+    @property
+    def journal(self) -> JournalView:
+        return self._journal
+
+    # -- model listing ---------------------------------------------------------------------
+
+    async def _list_models(self, _: web.Request) -> web.Response:
+        data = [_model_object(spec.id, spec.created) for spec in self.profile.models]
+        data += [
+            _model_object(alias, spec.created)
+            for spec in self.profile.models
+            for alias in spec.aliases
+        ]
+        return web.json_response(
+            {"object": "list", "data": data},
+            headers={"x-request-id": f"req_models{int(time.time())}"},
+        )
+
+    async def _get_model(self, request: web.Request) -> web.Response:
+        model_id = request.match_info["model_id"]
+        spec = self.profile.find_model(model_id)
+        if spec is None:
+            body = {
+                "error": {
+                    "message": f"The model '{model_id}' does not exist",
+                    "type": "invalid_request_error",
+                    "param": "model",
+                    "code": "model_not_found",
+                }
+            }
+            return web.json_response(body, status=404)
+        return web.json_response(_model_object(model_id, spec.created))
+
+
+def _model_object(model_id: str, created: int) -> dict[str, object]:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": "system"}

@@ -1,0 +1,120 @@
+"""Unit tests of the provider's pure parts: profiles, schedule, journal view, tokens, faults."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from gaplab.errors import InputError
+from gaplab.provider.faults import FaultMatch, ProviderFault
+from gaplab.provider.journal import ProviderCall
+from gaplab.provider.profiles import bundled_profile_names, load_profile
+from gaplab.provider.recorder import JournalView
+from gaplab.provider.schedule import CallFacts, FaultSchedule
+from gaplab.provider.tokens import count_tokens, pieces
+
+
+def test_bundled_openai_profile_resolves_aliases() -> None:
+    profile = load_profile("openai")
+    assert "openai" in bundled_profile_names()
+    assert profile.dialect == "openai"
+    assert profile.default.id == "gpt-4o-mini-2024-07-18"
+    spec = profile.find_model("gpt-4o")
+    assert spec is not None and spec.id == "gpt-4o-2024-08-06"
+    assert spec.cost(1_000_000, 1_000_000) == pytest.approx(12.5)
+
+
+def test_bad_profile_file_names_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.yaml"
+    bad.write_text(
+        "version: 1\nname: mine\ndialect: openai\nmodels:\n  - id: m1\n    context_windw: 10\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_profile(bad)
+    assert f"{bad}:6:5: models[0].context_windw: unknown field" in str(caught.value)
+
+
+def test_unknown_profile_name_lists_bundled_ones() -> None:
+    with pytest.raises(InputError, match=r"no such provider profile.*openai"):
+        load_profile("nope")
+
+
+def test_schedule_first_every_and_match() -> None:
+    schedule = FaultSchedule(seed=1)
+    schedule.replace(
+        [
+            ProviderFault(error=500, first=2),
+            ProviderFault(latency=1, every=2, match=FaultMatch(user="u1")),
+        ],
+        now=0,
+    )
+    facts = [CallFacts("openai", "m", user) for user in ["u1", "u2", "u1", "u1"]]
+    fired = [[f.describe() for f in schedule.firing(f, now=1)] for f in facts]
+    assert fired == [
+        ["provider: error 500, first 2"],
+        ["provider: error 500, first 2"],
+        ["provider: latency 1s, every 2th"],
+        [],
+    ]
+    assert schedule.counters() == [{"matched": 4, "fired": 2}, {"matched": 3, "fired": 1}]
+
+
+def test_schedule_after_delays_a_fault() -> None:
+    schedule = FaultSchedule(seed=1)
+    schedule.replace([ProviderFault(error=503, after=5)], now=10)
+    facts = CallFacts("openai", "m", None)
+    assert schedule.firing(facts, now=14.9) == []
+    assert len(schedule.firing(facts, now=15.0)) == 1
+
+
+def test_fault_slowness_and_outage() -> None:
+    assert ProviderFault(hang=True).slowness == math.inf
+    assert ProviderFault(latency=2, jitter=0.5).slowness == 2
+    assert ProviderFault(error=503).slowness == 0
+    assert ProviderFault(error=503).is_outage and not ProviderFault(latency=2).is_outage
+
+
+def _call(index: int) -> ProviderCall:
+    return ProviderCall(
+        call_id=f"c{index}",
+        dialect="openai",
+        path="/v1/chat/completions",
+        t_arrival=index,
+        t_first_byte=None,
+        t_end=index,
+        status=200,
+        outcome="completed",
+    )
+
+
+def test_journal_view_is_bounded_and_pages_with_a_cursor() -> None:
+    seen: list[str] = []
+    journal = JournalView(capacity=3, on_call=lambda c: seen.append(c.call_id))
+    for index in range(5):
+        journal.append(_call(index))
+    assert journal.total == 5 and len(journal) == 3 and len(seen) == 5
+    page = journal.since(0)
+    assert [c.call_id for c in page.calls] == ["c2", "c3", "c4"]
+    assert (page.next, page.dropped) == (5, 2)
+    page = journal.since(3, limit=1)
+    assert [c.call_id for c in page.calls] == ["c3"] and page.next == 4
+    assert journal.since(5).calls == []
+
+
+def test_a_failing_listener_does_not_stop_recording() -> None:
+    def broken(_: ProviderCall) -> None:
+        raise RuntimeError("listener bug")
+
+    journal = JournalView(on_call=broken)
+    journal.append(_call(1))
+    assert journal.total == 1
+
+
+def test_token_pieces_round_trip_and_count() -> None:
+    text = "Hello, world! It's 2024-07-18 and internationalization matters."
+    assert "".join(pieces(text)) == text
+    assert count_tokens("") == 0
+    assert count_tokens("hello") == 1
+    assert count_tokens("internationalization") >= 3
