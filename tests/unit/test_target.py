@@ -1,0 +1,119 @@
+"""Target files: placeholders, the JSON-path subset, and how user-side answers are judged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gaplab.errors import InputError
+from gaplab.scenario.target_models import DegradedSpec, ResponseSpec
+from gaplab.target.classify import Marker, classify
+from gaplab.target.jsonpath import extract
+from gaplab.target.resolve import resolve_target
+from gaplab.target.template import placeholders, render
+
+TARGET = """\
+name: support-bot
+start:
+  command: uvicorn app:app --port {port}
+  env: {OPENAI_BASE_URL: "{provider.openai_base_url}"}
+request:
+  url: "http://127.0.0.1:{port}/chat"
+  json: {message: "{input}", user_id: "{user}", options: {stream: false}}
+response:
+  answer: $.data.answer
+  degraded: {status: [503], contains: ["temporarily unavailable"]}
+non_ai_endpoints: ["GET /health"]
+"""
+
+
+def test_render_replaces_known_names_and_keeps_json_braces() -> None:
+    value = {"q": "{input}", "raw": '{"a": 1}', "list": ["{user}", 3]}
+    assert render(value, {"input": "hi", "user": "u1"}) == {
+        "q": "hi",
+        "raw": '{"a": 1}',
+        "list": ["u1", 3],
+    }
+    assert placeholders(value) == {"input", "user"}
+
+
+def test_jsonpath_subset() -> None:
+    doc = {"data": {"items": [{"text": "a"}, {"text": "b"}]}, "x-y": 1}
+    assert extract(doc, "$.data.items[1].text") == "b"
+    assert extract(doc, "$.data.items[5].text") is None
+    assert extract(doc, '$["x-y"]') == 1
+    assert extract(doc, "$") == doc
+    with pytest.raises(ValueError):
+        extract(doc, "data.items")
+
+
+def test_target_file_resolves(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(TARGET)
+    target = resolve_target(str(path))
+    assert target.request.json_body["options"] == {"stream": False}
+    assert target.response.degraded.status == (503,)
+
+
+def test_unknown_placeholder_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(TARGET.replace("{provider.openai_base_url}", "{provider.openai_url}"))
+    with pytest.raises(InputError) as info:
+        resolve_target(str(path))
+    assert "start.env: unknown placeholder {provider.openai_url}" in str(info.value)
+
+
+def test_port_needs_a_start_command(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    text = TARGET.split("request:")[1]
+    path.write_text("name: bot\nrequest:" + text)
+    with pytest.raises(InputError) as info:
+        resolve_target(str(path))
+    assert "{port} is only known when the lab starts the target" in str(info.value)
+
+
+def test_target_file_errors_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(TARGET.replace("method", "x").replace("url:", "uri:"))
+    with pytest.raises(InputError) as info:
+        resolve_target(str(path))
+    text = str(info.value)
+    assert f"{path}:6:3: request.uri: unknown field" in text
+    assert "request.url: required field is missing" in text
+
+
+def test_unknown_target() -> None:
+    with pytest.raises(InputError, match="not a bundled demo"):
+        resolve_target("no-such-target.yaml")
+
+
+SPEC = ResponseSpec(
+    answer="$.answer",
+    degraded=DegradedSpec(status=(503,), contains=("temporarily unavailable",), field="$.degraded"),
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome"),
+    [
+        (200, b'{"answer": "Reset it from settings."}', "ok"),
+        (200, b'{"answer": "sorry", "degraded": true}', "degraded"),
+        (503, b"AI is temporarily unavailable", "degraded"),
+        (502, b"bad gateway", "error"),
+        (500, b"Internal Server Error", "error"),
+        (200, b'{"answer": ""}', "error"),
+        (200, b"<html>", "error"),
+        (404, b'{"detail": "nope"}', "error"),
+        (200, b'{"answer": "x [gaplab-provider-error:abc] y"}', "unsafe"),
+    ],
+)
+def test_classify(status: int, body: bytes, outcome: str) -> None:
+    markers = [Marker("raw provider error text", "[gaplab-provider-error:")]
+    assert classify(status, body, {}, SPEC, markers).outcome == outcome
+
+
+def test_degraded_header_signal() -> None:
+    spec = ResponseSpec(degraded=DegradedSpec(header="X-Degraded"))
+    verdict = classify(200, b'{"answer": "hi"}', {"x-degraded": "1"}, spec)
+    assert verdict.outcome == "degraded"
