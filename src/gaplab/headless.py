@@ -77,7 +77,7 @@ async def execute(run: LabRun, console: Console) -> RunResult:
         if isinstance(event, PhaseStarted) and not console.is_terminal:
             faults = "; ".join(event.faults) or "no faults"
             console.print(
-                f"[{event.t:5.1f}s] phase {event.index + 1} {event.phase}: {faults}",
+                f"phase {event.index + 1} {event.phase} ({event.duration:g}s): {faults}",
                 markup=False,
                 highlight=False,
             )
@@ -104,7 +104,10 @@ async def execute(run: LabRun, console: Console) -> RunResult:
 def run_headless(
     run: LabRun, *, json_path: Path | None, junit_path: Path | None, console: Console | None = None
 ) -> ExitCode:
-    console = console or Console(stderr=False)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # CI logs: wide enough for the scorecard, no wrapping
+            console = Console(width=max(console.width, 140), soft_wrap=True)
     console.print(
         f"gaplab: scenario [bold]{run.scenario.name}[/] against "
         f"[bold]{run.options.target_label}[/] (seed {run.seed}, "

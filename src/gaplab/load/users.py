@@ -69,9 +69,15 @@ class LoadGenerator:
         self._in_flight: dict[str, _InFlight] = {}
         self._body_template = target.request.json_body
         self._headers_template = dict(target.request.headers)
+        if self._body_template is not None and not any(
+            key.lower() == "content-type" for key in self._headers_template
+        ):
+            self._headers_template["Content-Type"] = "application/json"
 
     async def start(self, users: int) -> None:
-        connector = aiohttp.TCPConnector(limit=0, force_close=False, enable_cleanup_closed=True)
+        # A short keep-alive: a pooled connection the target has already closed would
+        # otherwise show up as a spurious "connection reset" against the target.
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=1.0)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self._load.patience),

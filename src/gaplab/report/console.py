@@ -22,13 +22,20 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:,.0f}ms"
 
 
+def timeline_position(snapshot: Snapshot) -> float:
+    """Seconds into the scenario's timeline (start-up time of the parts not counted)."""
+    done = sum(p.duration for p in snapshot.phases if p.ended is not None)
+    running = snapshot.phase_elapsed if snapshot.status == "running" else 0.0
+    return min(done + running, snapshot.duration)
+
+
 def progress_line(snapshot: Snapshot) -> str:
     totals = snapshot.totals
     phase = snapshot.phase or snapshot.status
     index = (snapshot.phase_index or 0) + 1
     faults = "; ".join(snapshot.active_faults) or "no faults"
     return (
-        f"[{snapshot.t:5.1f}s/{snapshot.duration:.0f}s] phase {index}/{len(snapshot.phases)} "
+        f"[{timeline_position(snapshot):5.1f}s/{snapshot.duration:.0f}s] phase {index}/{len(snapshot.phases)} "
         f"{phase} ({faults}) | {snapshot.requests_per_second:5.1f} req/s | "
         f"ok {totals['ok']} degraded {totals['degraded']} error {totals['error']} "
         f"unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
