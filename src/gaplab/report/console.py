@@ -34,8 +34,9 @@ def progress_line(snapshot: Snapshot) -> str:
     phase = snapshot.phase or snapshot.status
     index = (snapshot.phase_index or 0) + 1
     faults = "; ".join(snapshot.active_faults) or "no faults"
+    position = timeline_position(snapshot)
     return (
-        f"[{timeline_position(snapshot):5.1f}s/{snapshot.duration:.0f}s] phase {index}/{len(snapshot.phases)} "
+        f"[{position:5.1f}s/{snapshot.duration:.0f}s] phase {index}/{len(snapshot.phases)} "
         f"{phase} ({faults}) | {snapshot.requests_per_second:5.1f} req/s | "
         f"ok {totals['ok']} degraded {totals['degraded']} error {totals['error']} "
         f"unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
