@@ -49,6 +49,7 @@ def proxy_fields(body: Any, defaults: dict[str, Any]) -> dict[str, Any]:
 class Registry:
     def __init__(self, seed: int) -> None:
         self.proxies: dict[str, Proxy] = {}
+        self.seed = seed
         # One RNG for toxicity, jitter and slicer draws: Toxiproxy's `-seed`.
         self.rng = random.Random(seed)
 

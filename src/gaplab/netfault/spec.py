@@ -7,6 +7,7 @@ scenario syntax (`2s`, `500ms`) and are converted to Toxiproxy's units by `to_to
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -27,8 +28,16 @@ _TOXIC_FIELDS: dict[str, set[str]] = {
     "slicer": {"average_size", "size_variation", "delay"},
     "limit_data": {"bytes"},
 }
-_ATTRIBUTE_FIELDS = {"latency", "jitter", "rate", "delay", "timeout", "average_size",
-                     "size_variation", "bytes"}
+_ATTRIBUTE_FIELDS = {
+    "latency",
+    "jitter",
+    "rate",
+    "delay",
+    "timeout",
+    "average_size",
+    "size_variation",
+    "bytes",
+}
 
 
 class NetworkFault(BaseModel):
@@ -64,6 +73,20 @@ class NetworkFault(BaseModel):
     def is_outage(self) -> bool:
         """True when calls through the proxy fail or never complete."""
         return self.down or self.toxic in {"timeout", "reset_peer", "limit_data"}
+
+    @property
+    def slowness(self) -> float:
+        """Worst-case seconds this fault adds to a provider call; `math.inf` for a black hole.
+
+        A `timeout` toxic with timeout 0 holds calls forever; a latency toxic adds its latency
+        (plus jitter, per chunk); anything else fails calls or slows them by an amount that
+        depends on the answer's size, and counts 0 here.
+        """
+        if self.toxic == "timeout" and not self.timeout:
+            return math.inf
+        if self.toxic == "latency":
+            return (self.latency or 0.0) + (self.jitter or 0.0)
+        return 0.0
 
     def to_toxic(self) -> dict[str, Any]:
         """The Toxiproxy toxic body (name, type, stream, toxicity, attributes)."""
