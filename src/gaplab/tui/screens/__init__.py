@@ -1,0 +1,1 @@
+"""Screens of the TUI: the picker (home), the live run, and the scorecard."""
