@@ -9,12 +9,11 @@ on whatever was recorded, and an interrupted run is marked partial.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,7 +39,10 @@ from gaplab.errors import LabError
 from gaplab.load.users import LoadGenerator
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
+from gaplab.netfault import NetworkFaults
 from gaplab.provider.journal import ProviderCall
+from gaplab.provider.markers import ERROR_MARKER_PREFIX
+from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import Scenario
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.classify import Marker
@@ -74,11 +76,10 @@ class RunResult:
 
 @dataclass
 class _Parts:
-    provider: object | None = None
-    network: object | None = None
+    provider: MockProvider | None = None
+    network: NetworkFaults | None = None
     target: TargetProcess | None = None
     load: LoadGenerator | None = None
-    cleanups: list[Callable[[], object]] = field(default_factory=list)
 
 
 class LabRun:
@@ -175,8 +176,6 @@ class LabRun:
         self.bus.publish(LogMessage(t=self.clock.now(), level=level, message=message))
 
     async def _run(self) -> None:
-        from gaplab.provider.server import MockProvider
-
         provider = MockProvider(
             self.scenario.provider, seed=self.seed, clock=self.clock, on_call=self.publish_call
         )
@@ -185,8 +184,6 @@ class LabRun:
         openai_base_url = provider.openai_base_url
         anthropic_base_url = provider.anthropic_base_url
         if self.scenario.uses_network_faults or self.options.toxiproxy_url:
-            from gaplab.netfault import NetworkFaults
-
             network = NetworkFaults(toxiproxy_url=self.options.toxiproxy_url, seed=self.seed)
             self._parts.network = network
             await network.start()
@@ -275,49 +272,43 @@ class LabRun:
     async def _apply(self, step: PlannedPhase) -> None:
         provider = self._parts.provider
         if provider is not None and step.provider_faults:
-            provider.set_faults(step.provider_faults)  # type: ignore[attr-defined]
+            provider.set_faults(step.provider_faults)
         network = self._parts.network
         if network is not None and step.network_faults:
-            await network.apply(step.network_faults)  # type: ignore[attr-defined]
+            await network.apply(step.network_faults)
 
     async def _clear(self) -> None:
         provider = self._parts.provider
         if provider is not None:
-            provider.clear_faults()  # type: ignore[attr-defined]
+            provider.clear_faults()
         network = self._parts.network
         if network is not None:
-            await network.clear()  # type: ignore[attr-defined]
+            await network.clear()
 
     async def _teardown(self) -> None:
         """Stop users, target, proxy and provider, in that order; each step is bounded."""
         self.phase_name = "stopping"
         parts = self._parts
-        steps: list[tuple[str, Callable[[], object]]] = []
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if parts.load is not None:
             steps.append(("virtual users", parts.load.stop))
         if parts.target is not None:
             steps.append(("target", parts.target.stop))
         if parts.network is not None:
-            steps.append(("network proxy", parts.network.close))  # type: ignore[attr-defined]
+            steps.append(("network proxy", parts.network.close))
         if parts.provider is not None:
-            steps.append(("mock provider", parts.provider.stop))  # type: ignore[attr-defined]
+            steps.append(("mock provider", parts.provider.stop))
         for name, stop in steps:
             try:
-                awaitable = stop()
-                assert asyncio.iscoroutine(awaitable)
-                await asyncio.wait_for(awaitable, timeout=15)
+                await asyncio.wait_for(stop(), timeout=15)
             except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
                 self._log("error", f"stopping the {name} failed: {exc!r}")
         self._parts = _Parts()
 
 
 def _markers() -> tuple[Marker, ...]:
-    markers = []
-    with contextlib.suppress(ImportError):
-        from gaplab.provider import PROVIDER_ERROR_MARKER
-
-        markers.append(Marker("raw provider error text", PROVIDER_ERROR_MARKER))
-    return tuple(markers)
+    """Strings that must never reach a user: the provider's error marker, for now."""
+    return (Marker("raw provider error text", ERROR_MARKER_PREFIX),)
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:

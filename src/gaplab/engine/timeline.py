@@ -6,7 +6,6 @@ slow fault application never makes later phases drift.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from gaplab.netfault.spec import NetworkFault
@@ -44,18 +43,9 @@ class PlannedPhase:
 
 def slowness(entry: FaultEntry) -> float:
     """Seconds of delay a fault adds to a provider call (infinity for a hang)."""
-    if entry.provider is not None:
-        fault = entry.provider
-        if fault.hang:
-            return math.inf
-        return (fault.latency or 0.0) + (fault.jitter or 0.0) if fault.error is None else 0.0
-    assert entry.network is not None
-    toxic = entry.network
-    if toxic.toxic == "timeout" and not toxic.timeout:
-        return math.inf
-    if toxic.toxic == "latency":
-        return (toxic.latency or 0.0) + (toxic.jitter or 0.0)
-    return 0.0
+    fault = entry.provider or entry.network
+    assert fault is not None
+    return fault.slowness
 
 
 def plan(scenario: Scenario) -> list[PlannedPhase]:

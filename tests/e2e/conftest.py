@@ -1,0 +1,53 @@
+"""End-to-end helpers: short scenarios (phases of a few seconds) run for real, in process:
+real mock provider, real demo target subprocess, real virtual users on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gaplab.checks.base import Verdict
+from gaplab.engine.run import LabRun, RunOptions, RunResult
+from gaplab.scenario.library import load_scenario
+from gaplab.target.resolve import resolve_target
+
+SHORT = """\
+version: 1
+name: {name}
+title: {name} (short)
+seed: 11
+sla: 3s
+load: {{users: 16, think: 100ms, patience: 8s}}
+phases:
+  - {{name: baseline, for: 4s}}
+  - name: fault
+    for: 6s
+    faults: [{fault}]
+  - {{name: recovery, for: 7s}}
+checks: {checks}
+"""
+
+
+def short_scenario(tmp_path: Path, name: str, fault: str, checks: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(SHORT.format(name=name, fault=fault, checks=checks))
+    return path
+
+
+async def run_lab(path: Path, target: str, runs_dir: Path) -> tuple[LabRun, RunResult]:
+    scenario, _ = load_scenario(str(path))
+    options = RunOptions(
+        scenario=scenario, target=resolve_target(target), target_label=target, runs_dir=runs_dir
+    )
+    run = LabRun(options)
+    return run, await run.execute()
+
+
+def verdicts(result: RunResult) -> dict[str, Verdict]:
+    return {r.id: r.verdict for r in result.scorecard.results}
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "runs"
