@@ -1,0 +1,47 @@
+"""Fixtures for the TUI tests: a catalog of very short real scenarios, and `wait_for`,
+which polls a condition under a deadline (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from gaplab.tui.catalog import SCENARIO_TARGET, Catalog
+
+DATA = Path(__file__).parent / "data"
+SIZE = (120, 40)
+
+
+async def wait_for(
+    pilot: Pilot[object], condition: Callable[[], object], what: str, within: float = 30.0
+) -> None:
+    """Let the app run until `condition()` is true; fail naming `what` after `within` seconds."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within:g}s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A copy of tests/tui/data, so runs and reports stay inside tmp_path."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
+
+
+@pytest.fixture
+def catalog(data_dir: Path, tmp_path: Path) -> Catalog:
+    return Catalog(
+        scenarios={"blip": data_dir / "blip.yaml", "long": data_dir / "long.yaml"},
+        targets=(SCENARIO_TARGET, str(data_dir / "provider-direct.yaml")),
+        runs_dir=tmp_path / "runs",
+    )
