@@ -45,3 +45,11 @@ def test_wheel_ships_bundled_scenarios_and_profiles(tmp_path: Path) -> None:
     for profile in (ROOT / "mock_providers").glob("*.yaml"):
         assert f"gaplab/_bundled/mock_providers/{profile.name}" in names
     assert "gaplab/py.typed" in names
+
+
+def test_every_check_is_documented() -> None:
+    from gaplab.checks.registry import CHECKS
+
+    text = (ROOT / "docs" / "checks.md").read_text()
+    for check_id, check in CHECKS.items():
+        assert f"### {'★ ' if check.critical else ''}{check_id}\n" in text, check_id
