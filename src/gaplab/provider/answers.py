@@ -28,6 +28,11 @@ _STOPWORDS_TEXT = """about above after again against also always among another a
     whose why will with within without would yes yet you your yours yourself the and for are
     but any all one two use using used get got let may per via its it's i'm i've what's"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# Imperative verbs open many questions ("rotate the keys"); nouns make better topics.
+_VERBS_TEXT = """add build change check configure connect create delete deploy disable enable
+export find import install keep migrate move remove rename reset restore rotate
+run scale send setup stop sync track update upgrade write"""
+_VERBS = frozenset(_VERBS_TEXT.split())
 
 _OPENERS = (
     "{A} mostly comes down to {b} and {c}.",
@@ -64,9 +69,8 @@ def key_nouns(question: str, limit: int = 3) -> list[str]:
         if len(lowered) < 4 or lowered in _STOPWORDS or lowered in found:
             continue
         found.append(lowered)
-        if len(found) == limit:
-            break
-    return found
+    found.sort(key=lambda word: word in _VERBS)  # stable: nouns first, order kept
+    return found[:limit]
 
 
 def compose_answer(question: str, seed: int, behaviour: Behaviour, salt: str = "") -> str:

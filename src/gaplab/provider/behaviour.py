@@ -1,15 +1,28 @@
-"""What the simulated model says: the answer, its length limit, stop sequences, and the
-behaviours a fault asks for. Deterministic under (run seed, request content).
+"""What the simulated model says: the answer or a tool call, cut by `max_tokens` and the
+model's output limit, shaped by JSON mode, and bent by the behaviours faults ask for
+(refusal, content filter, injection obeyed, system-prompt leak, exfiltration link, seeded
+PII, huge output...). Deterministic under (run seed, request content); `planted` records
+the ground truth of what was put into the answer, for the checks.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from functools import lru_cache
+from urllib.parse import quote
 
-from gaplab.provider.answers import compose_answer, token_chunks, truncate_to_tokens
+from faker import Faker
+
+from gaplab.provider.answers import compose_answer, request_rng, token_chunks, truncate_to_tokens
 from gaplab.provider.calls import ChatRequest, Completion
+from gaplab.provider.faults import ProviderFault
+from gaplab.provider.injection import find_injection
 from gaplab.provider.profiles import ModelSpec
-from gaplab.provider.tokens import count_messages
+from gaplab.provider.tokens import content_text, count_messages, count_tokens
+from gaplab.provider.tools import after_tool_result, arguments_for, tool_result_text, tool_to_call
+
+REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 
 
 def prompt_tokens(request: ChatRequest) -> int:
@@ -23,31 +36,146 @@ def prompt_tokens(request: ChatRequest) -> int:
 
 
 def build_completion(
-    request: ChatRequest, spec: ModelSpec, served: str, seed: int, tokens_in: int
+    request: ChatRequest,
+    spec: ModelSpec,
+    served: str,
+    seed: int,
+    tokens_in: int,
+    faults: Sequence[ProviderFault] = (),
 ) -> Completion:
     """The model's answer to `request`, cut to `max_tokens` and the model's output limit."""
+    wanted: dict[str, ProviderFault] = {f.behaviour: f for f in faults if f.behaviour}
     limit = min(request.max_tokens or spec.max_output, spec.max_output)
-    texts: list[str] = []
-    all_chunks: list[list[tuple[str, int]]] = []
-    finish = "stop"
+    if "content_filter" in wanted:
+        return Completion(served, [""], "content_filter", tokens_in, 0, [[]])
+    if "refusal" in wanted:
+        chunks = token_chunks(REFUSAL_TEXT)
+        return Completion(
+            served,
+            [""],
+            "refusal",
+            tokens_in,
+            sum(t for _, t in chunks),
+            [chunks],
+            refusal=REFUSAL_TEXT,
+        )
+    if "empty" in wanted:
+        return Completion(served, [""], "stop", tokens_in, 0, [[]])
+    tool = tool_to_call(request)
+    if tool is not None and "obey_injection" not in wanted:
+        arguments = arguments_for(tool, request.question, seed)
+        if "invalid_tool_args" in wanted:
+            arguments = arguments.rstrip("}") + ', "' if arguments != "{}" else '{"'
+        call_id = (
+            f"call_{request_rng(seed, 'call', tool.name, request.question).getrandbits(64):016x}"
+        )
+        tokens = count_tokens(tool.name) + count_tokens(arguments) + 3
+        return Completion(
+            served,
+            [""],
+            "tool_calls",
+            tokens_in,
+            tokens,
+            [[]],
+            tool_calls=[(call_id, tool.name, arguments)],
+        )
+
+    planted: dict[str, str] = {}
+    texts, all_chunks, finish = [], [], "stop"
     for choice in range(max(1, request.n)):
-        text = compose_answer(request.question, seed, spec.behaviour, salt=f"{served}:{choice}")
-        text = _cut_at_stop(text, request.stop)
+        text = _answer_text(request, spec, served, seed, choice, wanted, planted)
         chunks = token_chunks(text)
-        kept = truncate_to_tokens(chunks, limit)
+        cap = limit
+        if "length" in wanted:
+            cap = min(cap, max(1, sum(t for _, t in chunks) // 2))
+        kept = truncate_to_tokens(chunks, cap)
         if len(kept) < len(chunks):
             finish = "length"
         all_chunks.append(kept)
         texts.append("".join(piece for piece, _ in kept))
     tokens_out = sum(tokens for chunks in all_chunks for _, tokens in chunks)
-    return Completion(
-        model=served,
-        texts=texts,
-        finish_reason=finish,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        chunks=all_chunks,
+    return Completion(served, texts, finish, tokens_in, tokens_out, all_chunks, planted=planted)
+
+
+def _answer_text(
+    request: ChatRequest,
+    spec: ModelSpec,
+    served: str,
+    seed: int,
+    choice: int,
+    wanted: dict[str, ProviderFault],
+    planted: dict[str, str],
+) -> str:
+    text = compose_answer(request.question, seed, spec.behaviour, salt=f"{served}:{choice}")
+    if after_tool_result(request):
+        text = f"Based on the tool result ({tool_result_text(request)[:160]}): {text}"
+    text = _cut_at_stop(text, request.stop)
+    prefix: list[str] = []
+    suffix: list[str] = []
+    if "obey_injection" in wanted:
+        prefix += _obey(request, wanted["obey_injection"], planted)
+    if "leak_system_prompt" in wanted:
+        prefix.append(f'My instructions say: "{request.system_prompt or ""}"')
+        planted["system_prompt"] = request.system_prompt or ""
+    if "exfil_link" in wanted:
+        suffix.append(_image_link(wanted["exfil_link"].exfil_url, request, planted))
+    if "pii" in wanted:
+        suffix.append(_seeded_pii(seed, request.question, planted))
+    if "huge_output" in wanted:
+        suffix.append(_huge(text, wanted["huge_output"].huge_tokens))
+    text = " ".join([*prefix, text, *suffix])
+    if request.json_mode or "invalid_json" in wanted:
+        text = json.dumps({"answer": text})
+        if "invalid_json" in wanted:
+            text = text[: max(12, len(text) // 2)]  # unterminated: not parseable
+    return text
+
+
+def _obey(request: ChatRequest, fault: ProviderFault, planted: dict[str, str]) -> list[str]:
+    received = "\n".join(
+        content_text(m.get("content"))
+        for m in request.messages
+        if m.get("role") not in ("system", "developer")
     )
+    injection = find_injection(received)
+    if injection is None:
+        return []
+    obeyed: list[str] = []
+    planted["injection"] = injection.text[:200]
+    if injection.canary:
+        obeyed.append(injection.canary)
+        planted["canary"] = injection.canary
+    if injection.wants_system_prompt:
+        obeyed.append(f'My system prompt is: "{request.system_prompt or ""}"')
+        planted["system_prompt"] = request.system_prompt or ""
+    if injection.wants_image:
+        obeyed.append(_image_link(injection.exfil_url or fault.exfil_url, request, planted))
+    return obeyed or ["Understood: ignoring my previous instructions."]
+
+
+def _image_link(url: str, request: ChatRequest, planted: dict[str, str]) -> str:
+    secret = (request.system_prompt or request.question)[:60]
+    link = f"{url}{'&' if '?' in url else '?'}d={quote(secret)}"
+    planted["exfil_url"] = link
+    return f"![loading]({link})"
+
+
+@lru_cache(maxsize=1)
+def _faker() -> Faker:
+    return Faker("en_US")
+
+
+def _seeded_pii(seed: int, question: str, planted: dict[str, str]) -> str:
+    fake = _faker()
+    fake.seed_instance(request_rng(seed, "pii", question).getrandbits(32))
+    name, email, phone = fake.name(), fake.email(), fake.phone_number()
+    planted.update({"pii.name": name, "pii.email": email, "pii.phone": phone})
+    return f"A similar case was handled for {name} ({email}, {phone})."
+
+
+def _huge(text: str, tokens: int) -> str:
+    unit = max(1, count_tokens(text) + 1)
+    return " ".join([text] * max(1, tokens // unit))
 
 
 def _cut_at_stop(text: str, stops: tuple[str, ...]) -> str:

@@ -40,6 +40,7 @@ class ChatRequest:
     n: int = 1
     stop: tuple[str, ...] = ()
     json_mode: bool = False
+    tool_choice: str | None = None  # "auto" | "none" | "required" | "function:<name>"
 
     @property
     def question(self) -> str:

@@ -18,6 +18,7 @@ from gaplab.provider.calls import ChatRequest, Completion
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.profiles import ModelSpec, ProviderProfile
+from gaplab.provider.ratelimit import RateWindow
 from gaplab.provider.recorder import JournalView
 from gaplab.provider.schedule import FaultSchedule
 
@@ -30,6 +31,7 @@ class StreamSpeller(Protocol):
     def tool_calls(self) -> bytes: ...
     def closing(self) -> bytes: ...
     def error(self, body: dict[str, Any]) -> bytes: ...
+    def out_of_order(self) -> bytes: ...
 
 
 class Wire(Protocol):
@@ -40,7 +42,12 @@ class Wire(Protocol):
 
     def parse(self, body: Any) -> ChatRequest: ...
     def error_body(
-        self, status: int, message: str, code: str | None = None, param: str | None = None
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str = "",
     ) -> dict[str, Any]: ...
     def default_message(self, status: int) -> str: ...
     def completion_body(
@@ -77,6 +84,10 @@ class CallLog:
     cost_usd: float = 0.0
     fault: str | None = None
     hanging: bool = False
+    tools: tuple[dict[str, Any], ...] = ()
+    finish_reason: str | None = None
+    planted: dict[str, str] = field(default_factory=dict)
+    extra_headers: dict[str, str] = field(default_factory=dict)  # rate-limit headers
 
     def take_request(self, chat: ChatRequest) -> None:
         self.model_requested = chat.model
@@ -84,6 +95,7 @@ class CallLog:
         self.max_tokens = chat.max_tokens
         self.system_prompt = chat.system_prompt
         self.messages = chat.messages
+        self.tools = chat.tools
         if chat.user:
             self.correlation["user"] = chat.user
         if chat.metadata:
@@ -114,6 +126,9 @@ class CallLog:
             user_agent=self.user_agent,
             correlation=self.correlation,
             fault=self.fault,
+            tools=self.tools,
+            finish_reason=self.finish_reason,
+            planted=self.planted,
         )
 
 
@@ -131,6 +146,7 @@ class ProviderState:
         self.stopping = False
         self._ids = random.Random(f"ids:{seed}")
         self._draws = random.Random(f"latency:{seed}")
+        self.rate_window = RateWindow(profile.rate_limits)
 
     def set_faults(self, faults: Sequence[ProviderFault]) -> None:
         self.schedule.replace(faults, self.clock.now())
@@ -162,7 +178,11 @@ class ProviderState:
     def fault_latency(self, faults: Sequence[ProviderFault]) -> float:
         total = 0.0
         for fault in faults:
-            if fault.latency:
+            if not fault.latency:
+                continue
+            if fault.distribution == "lognormal":
+                total += fault.latency * math.exp(fault.sigma * self._draws.gauss(0.0, 1.0))
+            else:
                 jitter = fault.jitter or 0.0
                 total += max(0.0, fault.latency + self._draws.uniform(-jitter, jitter))
         return total
@@ -185,6 +205,7 @@ class ProviderState:
             headers["openai-processing-ms"] = str(elapsed_ms)
             headers["openai-version"] = "2020-10-01"
             headers["openai-organization"] = "gaplab"
+        headers.update(log.extra_headers)
         return headers
 
 

@@ -1,29 +1,35 @@
 """One chat call from arrival to journal record, for either dialect.
 
-Order of decisions: parse, pick the firing faults, resolve the model, account the prompt
-(context window), then the fault's error or hang, then latency, then the answer (whole or
-streamed on a per-token schedule). Whatever happens, exactly one `ProviderCall` is recorded
-when the call ends, including when the client leaves or the provider stops mid-call.
+Order of decisions: parse, pick the firing faults, resolve the model (and a model swap),
+account the prompt against the served model's context window, admit it through the rate
+window, then the fault's error or hang, then time to first token, then the answer (whole or
+streamed). Whatever happens, exactly one `ProviderCall` is recorded when the call ends,
+including when the client leaves or the provider stops mid-call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
+import math
 from typing import Any
 
 from aiohttp import web
 
+from gaplab.provider.anthropic_wire import STOP_REASONS
 from gaplab.provider.behaviour import build_completion, prompt_tokens
-from gaplab.provider.calls import ChatRequest, Completion, RequestError
+from gaplab.provider.calls import ChatRequest, RequestError
 from gaplab.provider.callstate import CallLog, ProviderState, Wire
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.markers import marked
+from gaplab.provider.openai_wire import openai_finish
+from gaplab.provider.profiles import ModelSpec
+from gaplab.provider.ratelimit import anthropic_headers, openai_headers
 from gaplab.provider.schedule import CallFacts
+from gaplab.provider.stream import send_stream, send_whole, stream_rate
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Answer with an error status and a provider-shaped body."""
 
     def __init__(
@@ -46,13 +52,14 @@ async def handle_chat(state: ProviderState, wire: Wire, request: web.Request) ->
         state.active[task] = log
     try:
         response = await _serve(state, wire, request, log)
-        log.outcome = log.outcome or ("completed" if log.status < 400 else "error")
+        if log.outcome is None:
+            log.outcome = "completed" if log.status < 400 else "error"
         return response
     except asyncio.CancelledError:
-        if log.outcome is None:
+        if log.outcome is None or (log.outcome == "hung" and not state.stopping):
             log.outcome = "hung" if state.stopping else "client_disconnected"
         raise
-    except (ConnectionResetError, ConnectionError):
+    except ConnectionError:
         log.outcome = "client_disconnected"
         raise
     finally:
@@ -69,21 +76,10 @@ async def _serve(
         facts = CallFacts(wire.dialect, chat.model, chat.correlation_user())
         faults = state.schedule.firing(facts, state.clock.now())
         log.fault = "; ".join(f.describe() for f in faults) or None
-        spec = state.profile.find_model(chat.model)
-        if spec is None and state.profile.unknown_models == "reject":
-            raise _Refused(
-                404,
-                f"The model `{chat.model}` does not exist or you do not have access to it.",
-                code="model_not_found",
-                param="model",
-            )
-        spec = spec or state.profile.default
-        log.model_served = (
-            spec.id if spec.id == chat.model or chat.model in spec.aliases else chat.model
-        )
+        spec = _served_model(state, chat, faults, log)
         log.tokens_in = prompt_tokens(chat)
         if log.tokens_in > spec.context_window:
-            raise _Refused(
+            raise Refused(
                 400,
                 f"This model's maximum context length is {spec.context_window} "
                 f"tokens. However, your messages resulted in {log.tokens_in} tokens. "
@@ -91,20 +87,27 @@ async def _serve(
                 code="context_length_exceeded",
                 param="messages",
             )
-        await _apply_error_faults(state, wire, faults, log)
+        _admit(state, wire, chat, spec, log)
+        await apply_error_faults(state, wire, faults, log)
         await asyncio.sleep(state.first_token_delay(spec, faults))
-        done = build_completion(chat, spec, log.model_served, state.seed, log.tokens_in)
+        assert log.model_served is not None
+        done = build_completion(chat, spec, log.model_served, state.seed, log.tokens_in, faults)
         log.tokens_out, log.cost_usd = done.tokens_out, spec.cost(done.tokens_in, done.tokens_out)
+        log.planted = done.planted
+        log.finish_reason = _spelled_finish(wire, done.finish_reason)
+        rate = stream_rate(state.profile.latency_of(spec).tokens_per_second, faults)
+        stream_fault = next((f for f in faults if f.stream is not None), None)
         if chat.stream:
-            return await _stream(state, wire, request, chat, done, log, spec)
-        body = wire.completion_body(done, log.call_id, int(time.time()))
-        return _json_response(state, wire, log, 200, body)
+            return await send_stream(state, wire, request, chat, done, log, rate, stream_fault)
+        if stream_fault is not None and stream_fault.stream == "error_event":
+            raise Refused(500, wire.default_message(500))
+        return await send_whole(state, wire, request, done, log, rate, stream_fault)
     except RequestError as exc:
-        body = wire.error_body(exc.status, marked(exc.message, log.call_id), exc.code, exc.param)
-        return _json_response(state, wire, log, exc.status, body)
-    except _Refused as exc:
-        body = wire.error_body(exc.status, marked(exc.message, log.call_id), exc.code, exc.param)
-        return _json_response(state, wire, log, exc.status, body, exc.headers)
+        return error_response(state, wire, log, exc.status, exc.message, exc.code, exc.param)
+    except Refused as exc:
+        return error_response(
+            state, wire, log, exc.status, exc.message, exc.code, exc.param, exc.headers
+        )
 
 
 async def _parse(wire: Wire, request: web.Request, log: CallLog) -> ChatRequest:
@@ -112,14 +115,62 @@ async def _parse(wire: Wire, request: web.Request, log: CallLog) -> ChatRequest:
         raw: Any = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RequestError(400, "We could not parse the JSON body of your request.", None) from None
-    if isinstance(raw, dict):
-        log.model_requested = raw.get("model") if isinstance(raw.get("model"), str) else None
+    if isinstance(raw, dict) and isinstance(raw.get("model"), str):
+        log.model_requested = raw["model"]
     chat = wire.parse(raw)
     log.take_request(chat)
     return chat
 
 
-async def _apply_error_faults(
+def _served_model(
+    state: ProviderState, chat: ChatRequest, faults: list[ProviderFault], log: CallLog
+) -> ModelSpec:
+    """The model that answers: the one asked for, a swapped-in one, or the default."""
+    profile = state.profile
+    swap = next((f.model_swap for f in faults if f.model_swap), None)
+    wanted = swap or chat.model
+    spec = profile.find_model(wanted)
+    if spec is None and profile.unknown_models == "reject" and swap is None:
+        log.model_served = None
+        raise Refused(
+            404,
+            f"The model `{chat.model}` does not exist or you do not have access to it.",
+            code="model_not_found",
+            param="model",
+        )
+    if spec is None:
+        log.model_served = wanted  # an unknown id is echoed, answered by the default model
+        return profile.default
+    log.model_served = spec.id
+    return spec
+
+
+def _admit(
+    state: ProviderState, wire: Wire, chat: ChatRequest, spec: ModelSpec, log: CallLog
+) -> None:
+    admission = state.rate_window.admit(state.clock.now(), log.tokens_in + (chat.max_tokens or 0))
+    if wire.dialect == "anthropic":
+        log.extra_headers.update(anthropic_headers(admission))
+    else:
+        log.extra_headers.update(openai_headers(admission))
+    if admission.admitted:
+        return
+    wait = max(0.001, admission.retry_after)
+    limit = admission.limit_requests if admission.exceeded == "requests" else admission.limit_tokens
+    unit = "requests per min (RPM)" if admission.exceeded == "requests" else "tokens per min (TPM)"
+    raise Refused(
+        429,
+        f"Rate limit reached for {spec.id} on {unit}: Limit {limit}. "
+        f"Please try again in {wait:.3g}s.",
+        code="rate_limit_exceeded",
+        headers={
+            "retry-after": str(math.ceil(wait)),
+            "retry-after-ms": str(math.ceil(wait * 1000)),
+        },
+    )
+
+
+async def apply_error_faults(
     state: ProviderState, wire: Wire, faults: list[ProviderFault], log: CallLog
 ) -> None:
     for fault in faults:
@@ -131,8 +182,10 @@ async def _apply_error_faults(
         if fault.error is not None:
             headers: dict[str, str] = {}
             if fault.retry_after is not None:
-                headers["retry-after"] = f"{max(0, round(fault.retry_after)):d}"
+                headers["retry-after"] = f"{math.ceil(fault.retry_after):d}"
                 headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
+            if fault.should_retry is not None:
+                headers["x-should-retry"] = str(fault.should_retry).lower()
             if fault.latency:
                 await asyncio.sleep(state.fault_latency(faults))
             message = (
@@ -140,17 +193,22 @@ async def _apply_error_faults(
                 or state.default_message(log, fault)
                 or wire.default_message(fault.error)
             )
-            raise _Refused(fault.error, message, code=fault.code, headers=headers)
+            raise Refused(fault.error, message, code=fault.code, headers=headers)
 
 
-def _json_response(
+def error_response(
     state: ProviderState,
     wire: Wire,
     log: CallLog,
     status: int,
-    body: dict[str, Any],
+    message: str,
+    code: str | None,
+    param: str | None,
     extra: dict[str, str] | None = None,
 ) -> web.Response:
+    body = wire.error_body(
+        status, marked(message, log.call_id), code, param, request_id=log.call_id
+    )
     log.status = status
     log.t_first_byte = state.clock.now()
     headers = state.response_headers(wire, log)
@@ -163,44 +221,7 @@ def _json_response(
     )
 
 
-async def _stream(
-    state: ProviderState,
-    wire: Wire,
-    request: web.Request,
-    chat: ChatRequest,
-    done: Completion,
-    log: CallLog,
-    spec: Any,
-) -> web.StreamResponse:
-    response = web.StreamResponse(status=200, headers=state.response_headers(wire, log))
-    response.content_type = "text/event-stream"
-    response.charset = "utf-8"
-    response.headers["cache-control"] = "no-cache"
-    log.status = 200
-    await response.prepare(request)
-    speller = wire.speller(done, chat, log.call_id, int(time.time()))
-    log.t_first_byte = state.clock.now()
-    await response.write(speller.opening())
-    rate = state.profile.latency_of(spec).tokens_per_second
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    sent_tokens = 0
-    for index, chunks in enumerate(done.chunks):
-        pending: list[bytes] = []
-        for piece, tokens in chunks:
-            sent_tokens += tokens
-            delay = start + sent_tokens / rate - loop.time()
-            if delay > 0:
-                # Whatever is already due goes out in one write, so a busy loop catches up.
-                if pending:
-                    await response.write(b"".join(pending))
-                    pending.clear()
-                await asyncio.sleep(delay)
-            pending.append(speller.text(piece, index))
-        if pending:
-            await response.write(b"".join(pending))
-    if done.tool_calls:
-        await response.write(speller.tool_calls())
-    await response.write(speller.closing())
-    await response.write_eof()
-    return response
+def _spelled_finish(wire: Wire, reason: str) -> str:
+    if wire.dialect == "anthropic":
+        return STOP_REASONS.get(reason, "end_turn")
+    return openai_finish(reason)

@@ -15,6 +15,28 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gaplab.scenario.durations import Duration
 
+StreamFault = Literal[
+    "cut", "stall", "drip", "malformed_json", "half_line", "error_event", "wrong_order"
+]
+BehaviourName = Literal[
+    "length",
+    "content_filter",
+    "refusal",
+    "empty",
+    "invalid_json",
+    "invalid_tool_args",
+    "obey_injection",
+    "leak_system_prompt",
+    "exfil_link",
+    "pii",
+    "huge_output",
+]
+# Stream faults after which the caller has no complete, usable answer.
+_FAILING_STREAM_FAULTS = frozenset(
+    {"cut", "stall", "malformed_json", "half_line", "error_event", "wrong_order"}
+)
+_ASSUMED_ANSWER_TOKENS = 100  # for `slowness` of a slowed stream: a typical answer's length
+
 
 class FaultMatch(BaseModel):
     """Restrict a fault to calls for a model, a user, or a dialect."""
@@ -40,6 +62,28 @@ class ProviderFault(BaseModel):
     latency: Duration | None = None
     jitter: Duration | None = None
     hang: bool = False
+    should_retry: bool | None = Field(
+        default=None, description="send x-should-retry: true|false with the error"
+    )
+    distribution: Literal["uniform", "lognormal"] = Field(
+        default="uniform",
+        description="latency ± jitter (uniform) or log-normal with median latency, sigma",
+    )
+    sigma: float = Field(default=0.5, gt=0, le=3, description="log-normal spread")
+    token_rate: float | None = Field(
+        default=None, gt=0, description="streaming speed in tokens/s for matching calls"
+    )
+    stream: StreamFault | None = Field(default=None, description="break a streamed answer")
+    stream_after: int = Field(default=5, ge=0, description="tokens sent before the stream fault")
+    behaviour: BehaviourName | None = Field(default=None, description="what the model does")
+    huge_tokens: int = Field(default=20_000, ge=1, description="answer size for huge_output")
+    exfil_url: str = Field(
+        default="https://collect.gaplab-exfil.test/pixel.png",
+        description="outside host of the markdown image link (exfil_link, obey_injection)",
+    )
+    model_swap: str | None = Field(
+        default=None, description="serve this model (id or alias) instead of the one asked for"
+    )
 
     probability: float = Field(default=1.0, ge=0.0, le=1.0)
     first: int | None = Field(default=None, ge=1, description="only the first N matching calls")
@@ -51,10 +95,27 @@ class ProviderFault(BaseModel):
 
     @model_validator(mode="after")
     def _does_something(self) -> ProviderFault:
-        if self.error is None and self.latency is None and not self.hang:
-            raise ValueError("a provider fault needs one of: error, latency, hang")
+        effects = (
+            self.error,
+            self.latency,
+            self.token_rate,
+            self.stream,
+            self.behaviour,
+            self.model_swap,
+        )
+        if all(effect is None for effect in effects) and not self.hang:
+            raise ValueError(
+                "a provider fault needs one of: error, latency, hang, token_rate, "
+                "stream, behaviour, model_swap"
+            )
         if self.hang and self.error is not None:
             raise ValueError("hang and error cannot be combined: a hung call never answers")
+        if self.stream is not None and (self.error is not None or self.hang):
+            raise ValueError(
+                "a stream fault breaks an answer; it cannot be combined with error or hang"
+            )
+        if self.should_retry is not None and self.error is None:
+            raise ValueError("should_retry only makes sense with an error")
         if self.retry_after is not None and self.error is None:
             raise ValueError("retry_after only makes sense with an error (e.g. error: 429)")
         return self
@@ -62,14 +123,19 @@ class ProviderFault(BaseModel):
     @property
     def is_outage(self) -> bool:
         """True when matching calls fail or never answer (not merely slow)."""
-        return self.hang or (self.error is not None and (self.error >= 500 or self.error == 429))
+        if self.hang or self.stream in _FAILING_STREAM_FAULTS:
+            return True
+        return self.error is not None and (self.error >= 500 or self.error == 429)
 
     @property
     def slowness(self) -> float:
         """Seconds of latency this fault adds to a matching call (`math.inf` for a hang)."""
-        if self.hang:
+        if self.hang or self.stream == "stall":
             return math.inf
-        return self.latency or 0.0
+        slowness = self.latency or 0.0
+        if self.token_rate is not None:
+            slowness += _ASSUMED_ANSWER_TOKENS / self.token_rate
+        return slowness
 
     def describe(self) -> str:
         parts: list[str] = []
@@ -81,7 +147,18 @@ class ProviderFault(BaseModel):
             parts.append(f"retry-after {self.retry_after:g}s")
         if self.latency is not None:
             jitter = f"±{self.jitter:g}s" if self.jitter else ""
-            parts.append(f"latency {self.latency:g}s{jitter}")
+            shape = f" log-normal σ={self.sigma:g}" if self.distribution == "lognormal" else ""
+            parts.append(f"latency {self.latency:g}s{jitter}{shape}")
+        if self.token_rate is not None:
+            parts.append(f"{self.token_rate:g} tokens/s")
+        if self.stream is not None:
+            parts.append(f"stream {self.stream} after {self.stream_after} tokens")
+        if self.behaviour is not None:
+            parts.append(f"behaviour {self.behaviour}")
+        if self.model_swap is not None:
+            parts.append(f"model swap to {self.model_swap}")
+        if self.should_retry is not None:
+            parts.append(f"x-should-retry {str(self.should_retry).lower()}")
         if self.probability < 1:
             parts.append(f"p={self.probability:g}")
         if self.first is not None:

@@ -34,14 +34,21 @@ class ProviderCall:
     user_agent: str | None = None
     correlation: dict[str, str] = field(default_factory=dict)
     fault: str | None = None
+    # Added with the full catalogue (all optional, so older journals still load):
+    tools: tuple[dict[str, Any], ...] = ()  # tool definitions the caller offered
+    finish_reason: str | None = None  # as the dialect spelled it (stop, length, end_turn...)
+    planted: dict[str, str] = field(default_factory=dict)  # what the lab put in the answer:
+    # canary, system_prompt, exfil_url, pii.name/email/phone (ground truth for the checks)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["messages"] = list(self.messages)
+        data["tools"] = list(self.tools)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProviderCall:
         data = dict(data)
         data["messages"] = tuple(data.get("messages", ()))
+        data["tools"] = tuple(data.get("tools", ()))
         return cls(**data)

@@ -87,9 +87,18 @@ def parse_chat_request(body: Any) -> ChatRequest:
         tools=tuple(body.get("tools") or ()),
         n=int(body.get("n") or 1),
         stop=tuple([stop] if isinstance(stop, str) else (stop or ())),
+        tool_choice=_tool_choice(body.get("tool_choice")),
         json_mode=isinstance(response_format, dict)
         and response_format.get("type") in ("json_object", "json_schema"),
     )
+
+
+def _tool_choice(choice: Any) -> str | None:
+    if isinstance(choice, str):
+        return choice
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        return f"function:{choice['function'].get('name')}"
+    return None
 
 
 def error_body(
@@ -156,6 +165,11 @@ def completion_body(done: Completion, request_id: str, created: int) -> dict[str
     }
 
 
+def openai_finish(reason: str) -> str:
+    """OpenAI reports a refusal in `message.refusal` with an ordinary `stop`."""
+    return "stop" if reason == "refusal" else reason
+
+
 def usage_body(tokens_in: int, tokens_out: int) -> dict[str, Any]:
     return {
         "prompt_tokens": tokens_in,
@@ -196,9 +210,9 @@ class ChunkWriter:
             [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}]
         )
 
-    def content(self, text: str, index: int = 0) -> bytes:
+    def content(self, text: str, index: int = 0, key: str = "content") -> bytes:
         return self._event(
-            [{"index": index, "delta": {"content": text}, "logprobs": None, "finish_reason": None}]
+            [{"index": index, "delta": {key: text}, "logprobs": None, "finish_reason": None}]
         )
 
     def tool_call_start(self, position: int, call_id: str, name: str) -> bytes:
@@ -247,7 +261,12 @@ class OpenAIWire:
         return parse_chat_request(body)
 
     def error_body(
-        self, status: int, message: str, code: str | None = None, param: str | None = None
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str = "",
     ) -> dict[str, Any]:
         return error_body(status, message, code=code, param=param)
 
@@ -276,7 +295,7 @@ class OpenAIStreamSpeller:
         return b"".join(self._writer.role(index) for index in range(len(self._done.texts)))
 
     def text(self, piece: str, index: int = 0) -> bytes:
-        return self._writer.content(piece, index)
+        return self._writer.content(piece, index, "refusal" if self._done.refusal else "content")
 
     def tool_calls(self) -> bytes:
         parts = []
@@ -298,3 +317,7 @@ class OpenAIStreamSpeller:
 
     def error(self, body: dict[str, Any]) -> bytes:
         return self._writer.error(body)
+
+    def out_of_order(self) -> bytes:
+        """The finish chunk before any content (clients that trust order get it wrong)."""
+        return self._writer.finish(openai_finish(self._done.finish_reason))

@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from aiohttp import web
 
 from gaplab.engine.clock import Clock, MonotonicClock
+from gaplab.provider.anthropic_wire import AnthropicWire
 from gaplab.provider.callstate import ProviderState
 from gaplab.provider.chat import handle_chat
 from gaplab.provider.control import CONTROL_PREFIX, add_control_routes
+from gaplab.provider.embeddings import handle_embeddings
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.openai_wire import OpenAIWire
@@ -56,13 +58,21 @@ class MockProvider:
         state.set_faults(self._pending_faults)
         self._state = state
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        openai = OpenAIWire()
+        openai, anthropic = OpenAIWire(), AnthropicWire()
 
         async def openai_chat(request: web.Request) -> web.StreamResponse:
             return await handle_chat(state, openai, request)
 
+        async def anthropic_messages(request: web.Request) -> web.StreamResponse:
+            return await handle_chat(state, anthropic, request)
+
+        async def embeddings(request: web.Request) -> web.StreamResponse:
+            return await handle_embeddings(state, request)
+
         app.router.add_post("/v1/chat/completions", openai_chat)
         app.router.add_post("/chat/completions", openai_chat)
+        app.router.add_post("/v1/messages", anthropic_messages)
+        app.router.add_post("/v1/embeddings", embeddings)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{model_id:.+}", self._get_model)
         add_control_routes(app, state)
