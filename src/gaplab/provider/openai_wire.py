@@ -131,7 +131,7 @@ def completion_body(done: Completion, request_id: str, created: int) -> dict[str
     for index, text in enumerate(done.texts):
         message: dict[str, Any] = {
             "role": "assistant",
-            "content": text,
+            "content": None if done.refusal else text,
             "refusal": done.refusal,
             "annotations": [],
         }
@@ -150,7 +150,7 @@ def completion_body(done: Completion, request_id: str, created: int) -> dict[str
                 "index": index,
                 "message": message,
                 "logprobs": None,
-                "finish_reason": done.finish_reason,
+                "finish_reason": openai_finish(done.finish_reason),
             }
         )
     return {
@@ -311,7 +311,8 @@ class OpenAIStreamSpeller:
     def closing(self) -> bytes:
         done = self._done
         finishes = b"".join(
-            self._writer.finish(done.finish_reason, index) for index in range(len(done.texts))
+            self._writer.finish(openai_finish(done.finish_reason), index)
+            for index in range(len(done.texts))
         )
         return finishes + self._writer.usage(done.tokens_in, done.tokens_out) + self._writer.done()
 
