@@ -158,6 +158,8 @@ class GaplabApp(App[int]):
         worker = event.worker
         if worker.group != "run" or self.current_run is None:
             return
+        if worker.name != self.current_run.run_id:
+            return  # a run replaced by a newer one (exclusive group): nothing to show
         if event.state is WorkerState.SUCCESS:
             result = worker.result
             assert isinstance(result, RunResult)
