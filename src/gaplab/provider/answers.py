@@ -96,15 +96,17 @@ def compose_answer(question: str, seed: int, behaviour: Behaviour, salt: str = "
     return " ".join(parts)
 
 
-def token_chunks(text: str) -> list[tuple[str, int]]:
+def token_chunks(text: str) -> list[tuple[str, float]]:
     """`text` cut into stream chunks of about one token each, with their token counts."""
     return [(p, piece_tokens(p)) for p in pieces(text)]
 
 
-def truncate_to_tokens(chunks: Sequence[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+def truncate_to_tokens(
+    chunks: Sequence[tuple[str, float]], limit: float
+) -> list[tuple[str, float]]:
     """The leading chunks whose tokens fit in `limit`."""
-    kept: list[tuple[str, int]] = []
-    used = 0
+    kept: list[tuple[str, float]] = []
+    used = 0.0
     for piece, tokens in chunks:
         if used + tokens > limit:
             break

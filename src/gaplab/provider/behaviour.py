@@ -55,7 +55,7 @@ def build_completion(
             [""],
             "refusal",
             tokens_in,
-            sum(t for _, t in chunks),
+            count_tokens(REFUSAL_TEXT),
             [chunks],
             refusal=REFUSAL_TEXT,
         )
@@ -87,13 +87,13 @@ def build_completion(
         chunks = token_chunks(text)
         cap = limit
         if "length" in wanted:
-            cap = min(cap, max(1, sum(t for _, t in chunks) // 2))
+            cap = min(cap, max(1, count_tokens(text) // 2))
         kept = truncate_to_tokens(chunks, cap)
         if len(kept) < len(chunks):
             finish = "length"
         all_chunks.append(kept)
         texts.append("".join(piece for piece, _ in kept))
-    tokens_out = sum(tokens for chunks in all_chunks for _, tokens in chunks)
+    tokens_out = sum(count_tokens(text) for text in texts)
     return Completion(served, texts, finish, tokens_in, tokens_out, all_chunks, planted=planted)
 
 

@@ -74,7 +74,7 @@ class Completion:
     finish_reason: str  # OpenAI spelling; Anthropic maps it to stop_reason
     tokens_in: int
     tokens_out: int
-    chunks: list[list[tuple[str, int]]] = field(default_factory=list)  # per choice
+    chunks: list[list[tuple[str, float]]] = field(default_factory=list)  # per choice
     tool_calls: list[tuple[str, str, str]] = field(default_factory=list)  # id, name, args
     refusal: str | None = None
     planted: dict[str, str] = field(default_factory=dict)

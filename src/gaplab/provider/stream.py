@@ -58,7 +58,7 @@ async def send_stream(
     await response.write(opening)
     loop = asyncio.get_running_loop()
     start = loop.time()
-    sent = 0
+    sent = 0.0
     pending: list[bytes] = []
     fault_at = fault.stream_after if fault is not None and kind in _ENDING_FAULTS else None
     malformed_at = fault.stream_after if kind == "malformed_json" and fault else None
