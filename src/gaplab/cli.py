@@ -200,10 +200,13 @@ def list_() -> None:
             title = f"(invalid: {exc})"
         click.echo(f"  {name:<18} {title}")
     click.echo("targets:")
-    from gaplab.demo.spec import DEMO_NAMES
+    from gaplab.demo.options import DEFENCES, DEMO_DESCRIPTIONS
 
-    for name in DEMO_NAMES:
-        click.echo(f"  demo:{name}")
+    for name, description in DEMO_DESCRIPTIONS.items():
+        click.echo(f"  demo:{name:<16} {description}")
+    click.echo("  defences of demo:hardened (remove with ?without=a,b):")
+    for name, description in DEFENCES.items():
+        click.echo(f"    {name:<10} {description}")
     click.echo("checks:")
     for check_id, check in CHECKS.items():
         star = "★" if check.critical else " "
