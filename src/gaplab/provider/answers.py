@@ -29,7 +29,8 @@ _STOPWORDS_TEXT = """about above after again against also always among another a
     but any all one two use using used get got let may per via its it's i'm i've what's"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # Imperative verbs open many questions ("rotate the keys"); nouns make better topics.
-_VERBS_TEXT = """add build change check configure connect create delete deploy disable enable
+_VERBS_TEXT = """summarise summarize describe compare list fix help
+add build change check configure connect create delete deploy disable enable
 export find import install keep migrate move remove rename reset restore rotate
 run scale send setup stop sync track update upgrade write"""
 _VERBS = frozenset(_VERBS_TEXT.split())
@@ -73,12 +74,34 @@ def key_nouns(question: str, limit: int = 3) -> list[str]:
     return found[:limit]
 
 
+def key_phrases(question: str, limit: int = 3) -> list[str]:
+    """Runs of consecutive content words ("database credentials", "billing service"),
+    leading imperative verbs dropped, at most two words each, in order of appearance."""
+    phrases: list[str] = []
+    run: list[str] = []
+    for token in re.findall(r"[A-Za-z][A-Za-z0-9'-]*|[^\sA-Za-z]+", question + " ."):
+        word = token.lower().strip("'-")
+        if token[0].isalpha() and len(word) >= 3 and word not in _STOPWORDS:
+            # Identifiers (INV-12345, SKU42) keep their spelling; words are lower-cased.
+            run.append(token if any(c.isdigit() for c in token) else word)
+            continue
+        while run and run[0] in _VERBS and len(run) > 1:
+            run.pop(0)
+        phrase = " ".join(run[:2])
+        if run and phrase not in phrases and (len(run) > 1 or len(run[0]) >= 4):
+            phrases.append(phrase)
+        run = []
+    phrases.sort(key=lambda phrase: phrase in _VERBS)
+    return phrases[:limit]
+
+
 def compose_answer(question: str, seed: int, behaviour: Behaviour, salt: str = "") -> str:
     """An answer to `question` worded by `behaviour`; the same inputs give the same text."""
     rng = request_rng(seed, question, salt)
-    nouns = key_nouns(question) or ["your question"]
-    while len(nouns) < 3:
-        nouns.append(nouns[-1] if len(nouns) > 1 else "the details")
+    nouns = key_phrases(question) or ["your question"]
+    for filler in ("the details", "your setup"):
+        if len(nouns) < 3:
+            nouns.append(filler)
     slots = {"a": nouns[0], "A": nouns[0][:1].upper() + nouns[0][1:], "b": nouns[1], "c": nouns[2]}
     sentences = [rng.choice(_OPENERS).format(**slots)]
     middles = list(_MIDDLES)
