@@ -295,13 +295,13 @@ def test_toxics_reach_existing_connections(api: ToxiproxyClient, echo_upstream: 
     proxy = make_proxy(api, echo_upstream)
     with connect(proxy) as sock:
         assert roundtrip(sock)[1] < 0.2
-        api.add_toxic(proxy.name, {"type": "latency", "attributes": {"latency": 400}})
+        api.add_toxic(proxy.name, {"type": "latency", "attributes": {"latency": 600}})
         got, slow = roundtrip(sock)
-        assert got == b"ping" and slow >= 0.35
-        api.update_toxic(proxy.name, "latency_downstream", attributes={"latency": 100})
-        assert 0.08 <= roundtrip(sock)[1] < 0.35
+        assert got == b"ping" and slow >= 0.55
+        api.update_toxic(proxy.name, "latency_downstream", attributes={"latency": 250})
+        assert 0.23 <= roundtrip(sock)[1] < 0.55
         api.remove_toxic(proxy.name, "latency_downstream")
-        assert roundtrip(sock)[1] < 0.08
+        assert roundtrip(sock)[1] < 0.2
 
 
 def test_upstream_toxic_delays_requests(api: ToxiproxyClient, echo_upstream: Upstream) -> None:
