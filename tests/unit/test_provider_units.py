@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -118,3 +119,21 @@ def test_token_pieces_round_trip_and_count() -> None:
     assert count_tokens("") == 0
     assert count_tokens("hello") == 1
     assert count_tokens("internationalization") >= 3
+
+
+def test_spilled_journal_keeps_memory_bounded_and_history_readable(tmp_path: Path) -> None:
+    journal = JournalView(capacity=100, spill_path=tmp_path / "calls.jsonl")
+    for index in range(5000):
+        journal.append(_call(index))
+    assert len(journal) == 100 and journal.total == 5000
+    page = journal.since(1500, limit=3)
+    assert [c.call_id for c in page.calls] == ["c1500", "c1501", "c1502"]
+    assert (page.next, page.dropped) == (1503, 0)
+    page = journal.since(4890, limit=20)  # straddles the spill file and the memory window
+    assert [c.call_id for c in page.calls] == [f"c{i}" for i in range(4890, 4910)]
+    everything = journal.since(0)
+    assert len(everything.calls) == 5000 and everything.next == 5000
+    journal.close()
+    lines = (tmp_path / "calls.jsonl").read_text().splitlines()
+    assert len(lines) == 5000
+    assert ProviderCall.from_dict(json.loads(lines[42])) == _call(42)

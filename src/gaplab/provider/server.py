@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -37,13 +38,15 @@ class MockProvider:
         host: str = "127.0.0.1",
         port: int = 0,
         journal_capacity: int = 10_000,
+        journal_path: Path | None = None,
     ) -> None:
         self.profile = profile if isinstance(profile, ProviderProfile) else load_profile(profile)
         self.seed = seed
         self.clock: Clock = clock or MonotonicClock()
         self.host = host
         self._requested_port = port
-        self._journal = JournalView(journal_capacity, on_call)
+        # Memory holds the last `journal_capacity` calls; `journal_path` keeps them all.
+        self._journal = JournalView(journal_capacity, on_call, spill_path=journal_path)
         self._pending_faults: Sequence[ProviderFault] = ()
         self._state: ProviderState | None = None
         self._runner: web.AppRunner | None = None
@@ -102,6 +105,7 @@ class MockProvider:
             await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
         self._runner = None
+        self._journal.flush()
 
     async def __aenter__(self) -> MockProvider:
         await self.start()
