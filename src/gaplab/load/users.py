@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import aiohttp
 
@@ -34,6 +35,14 @@ class _InFlight:
     phase: str
     started: float
     endpoint: str
+
+
+async def _mark_reused(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceConnectionReuseconnParams,
+) -> None:
+    context.trace_request_ctx["reused"] = True
 
 
 class LoadGenerator:
@@ -67,6 +76,7 @@ class LoadGenerator:
         self._probes: list[asyncio.Task[None]] = []
         self._active = 0
         self._in_flight: dict[str, _InFlight] = {}
+        self.stale_retries = 0  # keep-alive races retried (see _send)
         self._body_template = target.request.json_body
         self._headers_template = dict(target.request.headers)
         if self._body_template is not None and not any(
@@ -78,8 +88,11 @@ class LoadGenerator:
         # A short keep-alive: a pooled connection the target has already closed would
         # otherwise show up as a spurious "connection reset" against the target.
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=1.0)
+        tracing = aiohttp.TraceConfig()
+        tracing.on_connection_reuseconn.append(_mark_reused)
         self._session = aiohttp.ClientSession(
             connector=connector,
+            trace_configs=[tracing],
             timeout=aiohttp.ClientTimeout(total=self._load.patience),
             auto_decompress=True,
         )
@@ -125,17 +138,13 @@ class LoadGenerator:
         flight = _InFlight(request_id, user, self._phase(), started, "ai")
         self._in_flight[request_id] = flight
         try:
-            async with self._session.request(
-                spec.method,
-                url,
-                headers=headers,
-                data=None if body is None else json.dumps(body),
-            ) as response:
-                payload = await response.read()
-                verdict = classify(
-                    response.status, payload, response.headers, self._target.response, self._markers
-                )
-                status, outcome, detail = response.status, verdict.outcome, verdict.detail
+            status, payload, response_headers = await self._send(
+                spec.method, url, headers, None if body is None else json.dumps(body)
+            )
+            verdict = classify(
+                status, payload, response_headers, self._target.response, self._markers
+            )
+            outcome, detail = verdict.outcome, verdict.detail
         except TimeoutError:
             status, outcome = 0, "error"
             detail = f"no answer within {self._load.patience:g}s"
@@ -158,6 +167,28 @@ class LoadGenerator:
             )
         )
 
+    async def _send(
+        self, method: str, url: str, headers: dict[str, str], data: str | None
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """One HTTP exchange, retried once when a reused keep-alive connection turns out to
+        have been closed by the target before any byte of the answer (what browsers and
+        HTTP clients do too): that race is the client's, not the target's failure."""
+        assert self._session is not None
+        for attempt in (1, 2):
+            trace: dict[str, bool] = {"reused": False}
+            answered = False
+            try:
+                async with self._session.request(
+                    method, url, headers=headers, data=data, trace_request_ctx=trace
+                ) as response:
+                    answered = True
+                    return response.status, await response.read(), response.headers
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if answered or not trace["reused"] or attempt == 2:
+                    raise
+                self.stale_retries += 1
+        raise AssertionError("unreachable")
+
     async def _probe(self, endpoint: str) -> None:
         """Poll one non-AI endpoint to see whether AI trouble spills over to it."""
         assert self._session is not None
@@ -171,11 +202,9 @@ class LoadGenerator:
             phase = self._phase()
             self._in_flight[request_id] = _InFlight(request_id, "probe", phase, started, endpoint)
             try:
-                async with self._session.request(method, url) as response:
-                    await response.read()
-                    status = response.status
-                    outcome = "ok" if status < 400 else "error"
-                    detail = "" if status < 400 else f"HTTP {status}"
+                status, _, _ = await self._send(method, url, {}, None)
+                outcome = "ok" if status < 400 else "error"
+                detail = "" if status < 400 else f"HTTP {status}"
             except TimeoutError:
                 status, outcome, detail = 0, "error", f"no answer within {self._load.patience:g}s"
             except aiohttp.ClientError as exc:
