@@ -222,7 +222,8 @@ class ContainedCheck(Check):
 
 
 def _sustained_outage_windows(ctx: CheckContext) -> list[PhaseWindow]:
-    """Phases where every provider call fails: a 5xx/429 always, or the network is down."""
+    """Phases where every provider call fails: a 5xx/429 always, or a network fault that
+    breaks every connection (down, reset, black hole)."""
     windows = []
     for phase in ctx.scenario.phases:
         for fault in phase.faults:
@@ -236,7 +237,7 @@ def _sustained_outage_windows(ctx: CheckContext) -> list[PhaseWindow]:
                 and p.every is None
                 and p.match is None
             )
-            if steady or (n is not None and n.down):
+            if steady or (n is not None and n.is_outage and n.toxicity == 1):
                 window = ctx.record.phase(phase.name)
                 if window is not None and window.end is not None:
                     windows.append(window)
