@@ -11,6 +11,7 @@ import hashlib
 import random
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from gaplab.provider.profiles import Behaviour
 from gaplab.provider.tokens import piece_tokens, pieces
@@ -95,6 +96,7 @@ def key_phrases(question: str, limit: int = 3) -> list[str]:
     return phrases[:limit]
 
 
+@lru_cache(maxsize=4096)  # deterministic, and retries and load tests repeat questions
 def compose_answer(question: str, seed: int, behaviour: Behaviour, salt: str = "") -> str:
     """An answer to `question` worded by `behaviour`; the same inputs give the same text."""
     rng = request_rng(seed, question, salt)

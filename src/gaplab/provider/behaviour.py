@@ -93,7 +93,8 @@ def build_completion(
             finish = "length"
         all_chunks.append(kept)
         texts.append("".join(piece for piece, _ in kept))
-    tokens_out = sum(count_tokens(text) for text in texts)
+    # Same pieces, same weights as count_tokens(text), without splitting the text again.
+    tokens_out = sum(max(1, round(sum(t for _, t in kept))) if kept else 0 for kept in all_chunks)
     return Completion(served, texts, finish, tokens_in, tokens_out, all_chunks, planted=planted)
 
 

@@ -17,6 +17,7 @@ from gaplab.engine.clock import Clock
 from gaplab.provider.calls import ChatRequest, Completion
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
+from gaplab.provider.pacer import StreamPacer
 from gaplab.provider.profiles import ModelSpec, ProviderProfile
 from gaplab.provider.ratelimit import RateWindow
 from gaplab.provider.recorder import JournalView
@@ -147,6 +148,7 @@ class ProviderState:
         self._ids = random.Random(f"ids:{seed}")
         self._draws = random.Random(f"latency:{seed}")
         self.rate_window = RateWindow(profile.rate_limits)
+        self.pacer = StreamPacer()
 
     def set_faults(self, faults: Sequence[ProviderFault]) -> None:
         self.schedule.replace(faults, self.clock.now())

@@ -30,6 +30,11 @@ def add_control_routes(app: web.Application, state: ProviderState) -> None:
                 "seed": state.seed,
                 "calls": state.journal.total,
                 "in_flight": len(state.active),
+                "stream_chunks": state.pacer.chunks_sent,
+                "stream_lateness_ms": {
+                    "p50": 1000 * state.pacer.lateness_percentile(0.5),
+                    "p99": 1000 * state.pacer.lateness_percentile(0.99),
+                },
             }
         )
 

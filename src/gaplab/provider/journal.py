@@ -6,7 +6,7 @@ often, with which retry count and timeout), so they carry the raw facts and no v
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -41,8 +41,12 @@ class ProviderCall:
     # canary, system_prompt, exfil_url, pii.name/email/phone (ground truth for the checks)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow on purpose: fields hold JSON-ready values, and asdict's deep copy of the
+        # messages made journaling a million calls several times slower.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["messages"] = list(self.messages)
+        data["correlation"] = dict(self.correlation)
+        data["planted"] = dict(self.planted)
         data["tools"] = list(self.tools)
         return data
 

@@ -197,6 +197,12 @@ class ChunkWriter:
             "system_fingerprint": "fp_gaplab",
         }
         self._include_usage = include_usage
+        # Content chunks are most of a stream: spell their fixed parts once, not per token.
+        head = json.dumps(self._head, separators=(",", ":"))[:-1].encode()
+        self._content_head = b"data: " + head + b',"choices":[{"index":'
+        self._content_tail = b',"logprobs":null,"finish_reason":null}]' + (
+            b',"usage":null}\n\n' if include_usage else b"}\n\n"
+        )
 
     def _event(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> bytes:
         chunk: dict[str, Any] = {**self._head, "choices": choices}
@@ -211,9 +217,8 @@ class ChunkWriter:
         )
 
     def content(self, text: str, index: int = 0, key: str = "content") -> bytes:
-        return self._event(
-            [{"index": index, "delta": {key: text}, "logprobs": None, "finish_reason": None}]
-        )
+        delta = f',"delta":{{"{key}":{json.dumps(text)}}}'.encode()
+        return self._content_head + str(index).encode() + delta + self._content_tail
 
     def tool_call_start(self, position: int, call_id: str, name: str) -> bytes:
         delta = {

@@ -2,8 +2,9 @@
 drip, malformed JSON, half-written line, mid-stream error, wrong order) or whole, after the
 time the model would take to generate it.
 
-Chunks are due at `start + tokens_sent / rate`; everything already due goes out in one
-write, so a busy event loop catches up instead of drifting further behind schedule.
+Chunk i is due at `start + tokens up to i / rate`; the provider's one `StreamPacer` writes
+them on time for every open stream, coalescing whatever is already due, so a busy event
+loop catches up instead of drifting further behind schedule.
 """
 
 from __future__ import annotations
@@ -59,27 +60,25 @@ async def send_stream(
     loop = asyncio.get_running_loop()
     start = loop.time()
     sent = 0.0
-    pending: list[bytes] = []
+    schedule: list[tuple[float, bytes]] = []
+    broken: tuple[str, int] | None = None  # where an ending stream fault strikes
     fault_at = fault.stream_after if fault is not None and kind in _ENDING_FAULTS else None
     malformed_at = fault.stream_after if kind == "malformed_json" and fault else None
     for index, chunks in enumerate(done.chunks):
         for piece, tokens in chunks:
             if fault_at is not None and sent >= fault_at:
-                await response.write(b"".join(pending))
-                return await _break(state, wire, response, speller, log, kind, piece, index)
+                broken = (piece, index)
+                break
             if malformed_at is not None and sent >= malformed_at:
-                pending.append(_malformed(wire.dialect))
+                schedule.append((start + sent / rate, _malformed(wire.dialect)))
                 malformed_at = None
             sent += tokens
-            delay = start + sent / rate - loop.time()
-            if delay > 0:
-                if pending:
-                    await response.write(b"".join(pending))
-                    pending.clear()
-                await asyncio.sleep(delay)
-            pending.append(speller.text(piece, index))
-    if pending:
-        await response.write(b"".join(pending))
+            schedule.append((start + sent / rate, speller.text(piece, index)))
+        if broken is not None:
+            break
+    await state.pacer.send(request.transport, schedule)
+    if broken is not None:
+        return await _break(state, wire, response, speller, log, kind, *broken)
     if done.tool_calls:
         await response.write(speller.tool_calls())
     if fault_at is not None:
@@ -137,7 +136,9 @@ async def send_whole(
     fault: ProviderFault | None,
 ) -> web.StreamResponse:
     """A non-streamed answer: after the generation time, or broken by a stream fault."""
-    await asyncio.sleep(done.tokens_out / rate)
+    generation = done.tokens_out / rate
+    if generation > 0:
+        await asyncio.sleep(generation)
     body: Any = wire.completion_body(done, log.call_id, int(time.time()))
     payload = json.dumps(body).encode()
     kind = fault.stream if fault is not None else None

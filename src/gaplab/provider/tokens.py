@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 # cl100k's pre-tokenizer, with `[^\W\d_]` for \p{L} and `\d` for \p{N} (`re` has neither).
@@ -35,6 +36,7 @@ def pieces(text: str) -> list[str]:
     return _PIECE.findall(text)
 
 
+@lru_cache(maxsize=65_536)  # pieces repeat (words), and the weights are hot in every call
 def piece_tokens(piece: str) -> float:
     """The expected number of tokens of one pre-split piece (fractional)."""
     if piece[-1:].isalpha():
