@@ -292,3 +292,28 @@ async def test_bad_command_lines_exit_2_with_a_clear_message(
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert needle in stderr.decode()
+
+
+async def test_ctrl_c_stops_a_demo_cleanly_even_with_a_call_in_flight(
+    provider: MockProvider, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    provider.set_faults([ProviderFault(hang=True)])
+    env = {**os.environ, "OPENAI_BASE_URL": provider.openai_base_url, "OPENAI_API_KEY": "k"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gaplab.demo", "naive", "--port", "0",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT)).decode()
+    url = line.strip().removeprefix(LISTENING_PREFIX)
+    waiting = asyncio.ensure_future(http.post(url + "/chat", json=QUESTION))
+    for _ in range(300):  # wait (at most 15 s) until the call is hung at the provider
+        if provider.in_flight:
+            break
+        await asyncio.sleep(0.05)
+    assert provider.in_flight == 1
+    process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    response = await waiting  # after the grace period uvicorn ends it with a 500
+    assert response.status == 500
+    response.release()
