@@ -182,7 +182,11 @@ def _journal_memory(calls: int, out: Any) -> None:
                     model_served="gpt-4o-mini-2024-07-18",
                     max_tokens=300,
                     system_prompt=BODY["messages"][0]["content"],
-                    messages=tuple(BODY["messages"]),
+                    # Unique text per call, as real traffic has (shared dicts would flatter us).
+                    messages=(
+                        BODY["messages"][0],
+                        {"role": "user", "content": f"Question {index}: where is order {index}?"},
+                    ),
                     tokens_in=31,
                     tokens_out=48,
                     cost_usd=3.3e-5,

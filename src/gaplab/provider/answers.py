@@ -121,15 +121,18 @@ def compose_answer(question: str, seed: int, behaviour: Behaviour, salt: str = "
     return " ".join(parts)
 
 
-def token_chunks(text: str) -> list[tuple[str, float]]:
+@lru_cache(maxsize=4096)  # answers repeat under the answer cache; spare the re-splitting
+def token_chunks(text: str) -> tuple[tuple[str, float], ...]:
     """`text` cut into stream chunks of about one token each, with their token counts."""
-    return [(p, piece_tokens(p)) for p in pieces(text)]
+    return tuple((p, piece_tokens(p)) for p in pieces(text))
 
 
 def truncate_to_tokens(
     chunks: Sequence[tuple[str, float]], limit: float
 ) -> list[tuple[str, float]]:
     """The leading chunks whose tokens fit in `limit`."""
+    if sum(tokens for _, tokens in chunks) <= limit:
+        return list(chunks)
     kept: list[tuple[str, float]] = []
     used = 0.0
     for piece, tokens in chunks:

@@ -49,14 +49,14 @@ def build_completion(
     if "content_filter" in wanted:
         return Completion(served, [""], "content_filter", tokens_in, 0, [[]])
     if "refusal" in wanted:
-        chunks = token_chunks(REFUSAL_TEXT)
+        refusal_chunks = list(token_chunks(REFUSAL_TEXT))
         return Completion(
             served,
             [""],
             "refusal",
             tokens_in,
             count_tokens(REFUSAL_TEXT),
-            [chunks],
+            [refusal_chunks],
             refusal=REFUSAL_TEXT,
         )
     if "empty" in wanted:
@@ -84,12 +84,12 @@ def build_completion(
     texts, all_chunks, finish = [], [], "stop"
     for choice in range(max(1, request.n)):
         text = _answer_text(request, spec, served, seed, choice, wanted, planted)
-        chunks = token_chunks(text)
+        answer_chunks = token_chunks(text)
         cap = limit
         if "length" in wanted:
             cap = min(cap, max(1, count_tokens(text) // 2))
-        kept = truncate_to_tokens(chunks, cap)
-        if len(kept) < len(chunks):
+        kept = truncate_to_tokens(answer_chunks, cap)
+        if len(kept) < len(answer_chunks):
             finish = "length"
         all_chunks.append(kept)
         texts.append("".join(piece for piece, _ in kept))

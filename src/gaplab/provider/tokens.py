@@ -53,6 +53,16 @@ def count_tokens(text: str) -> int:
     """Estimated token count of `text` (0 only for empty text)."""
     if not text:
         return 0
+    if len(text) <= _CACHED_TEXT:
+        return _count_cached(text)
+    return max(1, round(sum(piece_tokens(p) for p in _PIECE.findall(text))))
+
+
+_CACHED_TEXT = 2048  # system prompts and questions repeat; long documents are not kept
+
+
+@lru_cache(maxsize=8192)
+def _count_cached(text: str) -> int:
     return max(1, round(sum(piece_tokens(p) for p in _PIECE.findall(text))))
 
 
