@@ -30,7 +30,7 @@ from aiohttp import web
 from gaplab.engine.clock import MonotonicClock
 from gaplab.engine.events import Event
 from gaplab.load.users import LoadGenerator
-from gaplab.provider.profiles import load_profile
+from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
@@ -51,7 +51,9 @@ def _serve(ports: Any, ready: Any) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         hello_port = runner.addresses[0][1]
-        provider = MockProvider(load_profile("openai").with_latency_scale(1e-6), seed=1)
+        profile = load_profile("openai").with_latency_scale(1e-6)  # answer at once
+        profile = profile.model_copy(update={"rate_limits": RateLimits()})  # and never 429
+        provider = MockProvider(profile, seed=1)
         await provider.start()
         ports.put((hello_port, provider.port))
         ready.set()
