@@ -86,13 +86,12 @@ def key_phrases(question: str, limit: int = 3) -> list[str]:
             # Identifiers (INV-12345, SKU42) keep their spelling; words are lower-cased.
             run.append(token if any(c.isdigit() for c in token) else word)
             continue
-        while run and run[0] in _VERBS and len(run) > 1:
+        while run and run[0] in _VERBS:
             run.pop(0)
         phrase = " ".join(run[:2])
         if run and phrase not in phrases and (len(run) > 1 or len(run[0]) >= 4):
             phrases.append(phrase)
         run = []
-    phrases.sort(key=lambda phrase: phrase in _VERBS)
     return phrases[:limit]
 
 
