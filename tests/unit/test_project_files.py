@@ -36,8 +36,22 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 @pytest.mark.timeout(120)
 def test_wheel_ships_bundled_scenarios_and_profiles(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path), str(ROOT)], check=True, timeout=110)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=110,
+    )
     (wheel,) = tmp_path.glob("gaplab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for scenario in (ROOT / "scenarios").glob("*.yaml"):

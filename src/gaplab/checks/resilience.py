@@ -147,7 +147,7 @@ class FallbackCheck(Check):
 
 class ContainedOptions(CheckOptions):
     tolerance: float = Field(default=0.5, ge=0, description="allowed p95 growth (0.5 = +50 %)")
-    min_slack: Duration = Field(default=0.1, ge=0, description="p95 growth always allowed")
+    min_slack: Duration = Field(default=0.25, ge=0, description="p95 growth always allowed")
     min_status_kept: float = Field(default=0.99, ge=0, le=1)
 
 

@@ -72,6 +72,7 @@ class LoadGenerator:
         self._markers = tuple(markers)
         self._pool = QuestionPool(seed)
         self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None  # retries of stale connections
         self._users: dict[int, asyncio.Task[None]] = {}
         self._probes: list[asyncio.Task[None]] = []
         self._active = 0
@@ -95,6 +96,10 @@ class LoadGenerator:
             trace_configs=[tracing],
             timeout=aiohttp.ClientTimeout(total=self._load.patience),
             auto_decompress=True,
+        )
+        self._fresh = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, force_close=True),
+            timeout=aiohttp.ClientTimeout(total=self._load.patience),
         )
         for endpoint in self._target.non_ai_endpoints:
             self._probes.append(asyncio.create_task(self._probe(endpoint)))
@@ -173,21 +178,22 @@ class LoadGenerator:
         """One HTTP exchange, retried once when a reused keep-alive connection turns out to
         have been closed by the target before any byte of the answer (what browsers and
         HTTP clients do too): that race is the client's, not the target's failure."""
-        assert self._session is not None
-        for attempt in (1, 2):
-            trace: dict[str, bool] = {"reused": False}
-            answered = False
-            try:
-                async with self._session.request(
-                    method, url, headers=headers, data=data, trace_request_ctx=trace
-                ) as response:
-                    answered = True
-                    return response.status, await response.read(), response.headers
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                if answered or not trace["reused"] or attempt == 2:
-                    raise
-                self.stale_retries += 1
-        raise AssertionError("unreachable")
+        assert self._session is not None and self._fresh is not None
+        trace: dict[str, bool] = {"reused": False}
+        answered = False
+        try:
+            async with self._session.request(
+                method, url, headers=headers, data=data, trace_request_ctx=trace
+            ) as response:
+                answered = True
+                return response.status, await response.read(), response.headers
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            if answered or not trace["reused"]:
+                raise
+        self.stale_retries += 1
+        # The retry goes out on a new connection, never on another pooled one.
+        async with self._fresh.request(method, url, headers=headers, data=data) as response:
+            return response.status, await response.read(), response.headers
 
     async def _probe(self, endpoint: str) -> None:
         """Poll one non-AI endpoint to see whether AI trouble spills over to it."""
@@ -257,6 +263,7 @@ class LoadGenerator:
                     )
                 )
         self._in_flight.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._fresh):
+            if session is not None:
+                await session.close()
+        self._session = self._fresh = None
