@@ -162,8 +162,17 @@ async def _stream_lateness(
     }
 
 
+def _rss_mb() -> float:
+    """Current resident memory of this process (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _journal_memory(calls: int, out: Any) -> None:
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = _rss_mb()
+    quarter = _rss_mb()
     with tempfile.TemporaryDirectory() as tmp:
         journal = JournalView(capacity=10_000, spill_path=Path(tmp) / "calls.jsonl")
         start = time.perf_counter()
@@ -196,16 +205,19 @@ def _journal_memory(calls: int, out: Any) -> None:
                     correlation={"user": f"u{index % 50}"},
                 )
             )
+            if index == calls // 4:
+                quarter = _rss_mb()
         journal.close()
         elapsed = time.perf_counter() - start
         size = (Path(tmp) / "calls.jsonl").stat().st_size
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out.put(
         {
             "calls": calls,
             "seconds": elapsed,
-            "peak_rss_mb": peak / 1024,
-            "growth_mb": (peak - baseline) / 1024,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "baseline_mb": baseline,
+            "quarter_mb": quarter,
+            "end_mb": _rss_mb(),
             "spill_mb": size / 1e6,
         }
     )
@@ -257,8 +269,9 @@ def main() -> None:
     child.join()
     print(
         f"journal: {memory['calls']:,} calls in {memory['seconds']:.1f} s, peak RSS "
-        f"{memory['peak_rss_mb']:.0f} MB (+{memory['growth_mb']:.0f} MB while journaling), "
-        f"spill file {memory['spill_mb']:.0f} MB"
+        f"{memory['peak_rss_mb']:.0f} MB; resident {memory['baseline_mb']:.0f} MB before, "
+        f"{memory['quarter_mb']:.0f} MB after a quarter, {memory['end_mb']:.0f} MB at the end "
+        f"(flat = bounded); spill file {memory['spill_mb']:.0f} MB"
     )
 
 
