@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
@@ -245,6 +246,23 @@ def _sustained_outage_windows(ctx: CheckContext) -> list[PhaseWindow]:
     return windows
 
 
+@dataclass(frozen=True)
+class _SustainedOutage:
+    window: PhaseWindow  # the first phase where every provider call fails
+    end: float
+    baseline_rate: float  # upstream calls per second in the baseline phase
+
+
+def _sustained_outage(ctx: CheckContext) -> _SustainedOutage | None:
+    """The first sustained outage and the baseline upstream rate to compare it with."""
+    windows = _sustained_outage_windows(ctx)
+    baseline = ctx.record.baseline()
+    if not windows or baseline is None or baseline.end is None or windows[0].end is None:
+        return None
+    calls = len(ctx.record.calls_between(baseline.start, baseline.end))
+    return _SustainedOutage(windows[0], windows[0].end, rate(calls, baseline.end - baseline.start))
+
+
 class BreakerOptions(CheckOptions):
     settle: Duration = Field(default=2.0, ge=0, description="time allowed for the breaker to open")
     drop: float = Field(default=0.8, gt=0, le=1, description="required fall in upstream rate")
@@ -264,30 +282,24 @@ class CircuitBreakerCheck(Check):
     Options = BreakerOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        windows = _sustained_outage_windows(ctx)
-        baseline = ctx.record.baseline()
-        if not windows or baseline is None or baseline.end is None:
+        outage = _sustained_outage(ctx)
+        if outage is None:
             return self.result(
                 Verdict.NOT_RUN,
                 "needs a baseline phase and a phase where every "
                 "provider call fails (e.g. error: 503)",
             )
-        base_rate = rate(
-            len(ctx.record.calls_between(baseline.start, baseline.end)),
-            baseline.end - baseline.start,
-        )
-        window = windows[0]
-        assert window.end is not None
+        window, end, base_rate = outage.window, outage.end, outage.baseline_rate
         open_from = window.start + options.settle
-        if window.end - open_from < 1.0:
+        if end - open_from < 1.0:
             return self.result(
                 Verdict.NOT_RUN,
                 f"phase {window.name} is too short to watch a "
                 f"breaker after {options.settle:g}s of settling",
                 phase=window.name,
             )
-        calls = ctx.record.calls_between(window.start, window.end)
-        fault_rate = rate(sum(1 for c in calls if c.t_arrival >= open_from), window.end - open_from)
+        calls = ctx.record.calls_between(window.start, end)
+        fault_rate = rate(sum(1 for c in calls if c.t_arrival >= open_from), end - open_from)
         users = ctx.record.requests_in(window, after=options.settle)
         user_p95 = percentile([r.latency for r in users], 95)
         threshold, break_s = _estimate_breaker(calls, window.start)
@@ -379,23 +391,17 @@ class NoRetryStormCheck(Check):
     Options = StormOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        windows = _sustained_outage_windows(ctx)
-        baseline = ctx.record.baseline()
-        if not windows or baseline is None or baseline.end is None:
+        outage = _sustained_outage(ctx)
+        if outage is None:
             return self.result(
                 Verdict.NOT_RUN, "needs a baseline phase and a phase of persistent 429/503"
             )
-        window = windows[0]
-        assert window.end is not None
-        base_rate = rate(
-            len(ctx.record.calls_between(baseline.start, baseline.end)),
-            baseline.end - baseline.start,
-        )
-        calls = ctx.record.calls_between(window.start, window.end)
+        window, end, base_rate = outage.window, outage.end, outage.baseline_rate
+        calls = ctx.record.calls_between(window.start, end)
         requests = ctx.record.requests_in(window)
         if not requests or base_rate == 0:
             return self.result(Verdict.NOT_RUN, "no traffic to measure", phase=window.name)
-        fault_rate = rate(len(calls), window.end - window.start)
+        fault_rate = rate(len(calls), end - window.start)
         amplification = len(calls) / len(requests)
         numbers = {
             "upstream_calls": len(calls),

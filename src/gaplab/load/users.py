@@ -37,6 +37,14 @@ class _InFlight:
     endpoint: str
 
 
+_Judge = Callable[[int, bytes, Mapping[str, str]], tuple[str, str]]
+
+
+def _judge_non_ai(status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
+    """A non-AI endpoint is fine when it answers below 400; its body is not inspected."""
+    return ("ok", "") if status < 400 else ("error", f"HTTP {status}")
+
+
 async def _mark_reused(
     session: aiohttp.ClientSession,
     context: SimpleNamespace,
@@ -139,38 +147,58 @@ class LoadGenerator:
         headers = render(self._headers_template, names)
         headers[spec.correlation_header] = request_id
         body = render(self._body_template, names) if self._body_template is not None else None
-        started = self._clock.now()
-        flight = _InFlight(request_id, user, self._phase(), started, "ai")
-        self._in_flight[request_id] = flight
+        data = None if body is None else json.dumps(body)
+
+        def judge(status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
+            verdict = classify(status, payload, headers, self._target.response, self._markers)
+            return verdict.outcome, verdict.detail
+
+        await self._exchange(
+            _InFlight(request_id, user, self._phase(), self._clock.now(), "ai"),
+            spec.method,
+            url,
+            headers,
+            data,
+            judge,
+        )
+
+    async def _exchange(
+        self,
+        flight: _InFlight,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: str | None,
+        judge: _Judge,
+    ) -> float:
+        """Send one request, judge the answer, publish it; returns when it finished."""
+        self._in_flight[flight.request_id] = flight
         try:
-            status, payload, response_headers = await self._send(
-                spec.method, url, headers, None if body is None else json.dumps(body)
-            )
-            verdict = classify(
-                status, payload, response_headers, self._target.response, self._markers
-            )
-            outcome, detail = verdict.outcome, verdict.detail
+            status, payload, response_headers = await self._send(method, url, headers, data)
+            outcome, detail = judge(status, payload, response_headers)
         except TimeoutError:
             status, outcome = 0, "error"
             detail = f"no answer within {self._load.patience:g}s"
         except aiohttp.ClientError as exc:
             status, outcome, detail = 0, "error", f"{exc.__class__.__name__}: {exc}"[:200]
         finally:
-            self._in_flight.pop(request_id, None)
+            self._in_flight.pop(flight.request_id, None)
         now = self._clock.now()
         self._publish(
             UserRequestFinished(
                 t=now,
-                request_id=request_id,
-                user=user,
+                request_id=flight.request_id,
+                user=flight.user,
                 phase=flight.phase,
-                started=started,
-                latency=now - started,
+                started=flight.started,
+                latency=now - flight.started,
                 outcome=outcome,
                 status=status,
                 detail=detail,
+                endpoint=flight.endpoint,
             )
         )
+        return now
 
     async def _send(
         self, method: str, url: str, headers: dict[str, str], data: str | None
@@ -205,33 +233,8 @@ class LoadGenerator:
             sequence += 1
             request_id = f"probe-{path.strip('/').replace('/', '-')}-{sequence:06d}"
             started = self._clock.now()
-            phase = self._phase()
-            self._in_flight[request_id] = _InFlight(request_id, "probe", phase, started, endpoint)
-            try:
-                status, _, _ = await self._send(method, url, {}, None)
-                outcome = "ok" if status < 400 else "error"
-                detail = "" if status < 400 else f"HTTP {status}"
-            except TimeoutError:
-                status, outcome, detail = 0, "error", f"no answer within {self._load.patience:g}s"
-            except aiohttp.ClientError as exc:
-                status, outcome, detail = 0, "error", f"{exc.__class__.__name__}: {exc}"[:200]
-            finally:
-                self._in_flight.pop(request_id, None)
-            now = self._clock.now()
-            self._publish(
-                UserRequestFinished(
-                    t=now,
-                    request_id=request_id,
-                    user="probe",
-                    phase=phase,
-                    started=started,
-                    latency=now - started,
-                    outcome=outcome,
-                    status=status,
-                    detail=detail,
-                    endpoint=endpoint,
-                )
-            )
+            flight = _InFlight(request_id, "probe", self._phase(), started, endpoint)
+            now = await self._exchange(flight, method, url, {}, None, _judge_non_ai)
             await asyncio.sleep(max(0.0, self._load.non_ai_interval - (now - started)))
 
     async def stop(self) -> None:
