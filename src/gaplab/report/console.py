@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gaplab.metrics.snapshot import Snapshot
+from gaplab.report.model import verdict_headline
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "not_run": "dim"}
 _VERDICT_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_run": "not run"}
@@ -87,21 +88,9 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
             str(phase["provider_calls"]),
             "-" if amp is None else f"{amp:.2f}",
         )
-    score = verdict["score"]
-    score_text = "n/a" if score is None else f"{score:.0f}%"
-    if verdict["ready"]:
-        headline = Text(
-            f"READY  score {score_text} (fail under {verdict['fail_under']:g}%)", style="bold green"
-        )
-    else:
-        why = []
-        if verdict["critical_failures"]:
-            why.append("critical: " + ", ".join(verdict["critical_failures"]))
-        if score is None or score < verdict["fail_under"]:
-            why.append(f"score {score_text} < {verdict['fail_under']:g}%")
-        headline = Text(
-            f"NOT READY  score {score_text}  (" + "; ".join(why) + ")", style="bold red"
-        )
+    headline = Text(
+        verdict_headline(report), style="bold green" if verdict["ready"] else "bold red"
+    )
     lines: list[Any] = [phases, table, headline]
     if report["partial"]:
         lines.append(Text(f"partial report: the run was {report['status']}", style="yellow"))

@@ -116,3 +116,19 @@ def build_report(
         }
     )
     return document
+
+
+def verdict_headline(report: dict[str, Any]) -> str:
+    """`READY  score 100% ...` or `NOT READY  score 40%  (critical: ...)`: one line that
+    every front end shows."""
+    verdict = report["verdict"]
+    score = verdict["score"]
+    score_text = "n/a" if score is None else f"{score:.0f}%"
+    if verdict["ready"]:
+        return f"READY  score {score_text} (fail under {verdict['fail_under']:g}%)"
+    why = []
+    if verdict["critical_failures"]:
+        why.append("critical: " + ", ".join(verdict["critical_failures"]))
+    if score is None or score < verdict["fail_under"]:
+        why.append(f"score {score_text} < {verdict['fail_under']:g}%")
+    return f"NOT READY  score {score_text}  ({'; '.join(why)})"

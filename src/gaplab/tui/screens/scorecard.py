@@ -16,23 +16,10 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from gaplab.report.model import verdict_headline
 from gaplab.tui.finish import Finished
 from gaplab.tui.widgets.checklist import verdict_text
 from gaplab.tui.widgets.rates import ms
-
-
-def headline(report: dict[str, Any]) -> str:
-    verdict = report["verdict"]
-    score = verdict["score"]
-    score_text = "n/a" if score is None else f"{score:.0f}%"
-    if verdict["ready"]:
-        return f"READY  score {score_text} (fail under {verdict['fail_under']:g}%)"
-    why = []
-    if verdict["critical_failures"]:
-        why.append("critical: " + ", ".join(verdict["critical_failures"]))
-    if score is None or score < verdict["fail_under"]:
-        why.append(f"score {score_text} < {verdict['fail_under']:g}%")
-    return f"NOT READY  score {score_text}  ({'; '.join(why)})"
 
 
 def evidence_text(check: dict[str, Any]) -> Text:
@@ -66,7 +53,9 @@ class ScorecardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         ready = self.report["verdict"]["ready"]
         yield Static(
-            Text(headline(self.report)), id="headline", classes="ready" if ready else "not-ready"
+            Text(verdict_headline(self.report)),
+            id="headline",
+            classes="ready" if ready else "not-ready",
         )
         notes = [f"report: {self.finished.report_path}"]
         if self.report["partial"]:
