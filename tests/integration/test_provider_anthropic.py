@@ -52,7 +52,7 @@ async def test_message_answers_and_journals_the_top_level_system(provider: MockP
         call.tokens_out,
     )
     assert call.cost_usd == pytest.approx((call.tokens_in * 3 + call.tokens_out * 15) / 1e6)
-    assert int(raw.headers["anthropic-ratelimit-requests-remaining"]) == 4000 - 1
+    assert int(raw.headers["anthropic-ratelimit-requests-remaining"]) == 20000 - 1
 
 
 async def test_stream_event_sequence_and_text(provider: MockProvider) -> None:
