@@ -14,6 +14,7 @@ import json
 import math
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from gaplab.provider.anthropic_wire import STOP_REASONS
@@ -114,8 +115,8 @@ async def _serve(
 
 async def _parse(wire: Wire, request: web.Request, log: CallLog) -> ChatRequest:
     try:
-        raw: Any = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        raw: Any = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
         raise RequestError(400, "We could not parse the JSON body of your request.", None) from None
     if isinstance(raw, dict) and isinstance(raw.get("model"), str):
         log.model_requested = raw["model"]

@@ -10,10 +10,10 @@ loop catches up instead of drifting further behind schedule.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from gaplab.provider.calls import ChatRequest, Completion
@@ -23,6 +23,8 @@ from gaplab.provider.markers import marked
 
 DRIP_TOKENS_PER_SECOND = 2.0
 _ENDING_FAULTS = frozenset({"cut", "stall", "half_line", "error_event"})
+
+MIN_SLEEP = 0.001  # seconds; shorter waits are skipped
 
 
 def stream_rate(default: float, faults: list[ProviderFault]) -> float:
@@ -137,10 +139,10 @@ async def send_whole(
 ) -> web.StreamResponse:
     """A non-streamed answer: after the generation time, or broken by a stream fault."""
     generation = done.tokens_out / rate
-    if generation > 0:
+    if generation >= MIN_SLEEP:  # a sub-millisecond sleep only costs a loop turn
         await asyncio.sleep(generation)
     body: Any = wire.completion_body(done, log.call_id, int(time.time()))
-    payload = json.dumps(body).encode()
+    payload = orjson.dumps(body)
     kind = fault.stream if fault is not None else None
     if kind in ("cut", "half_line", "malformed_json", "stall"):
         # A body shorter than its Content-Length: the client sees the connection break.
