@@ -6,8 +6,11 @@ Pure functions over dicts; the server decides what to answer, this module only s
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
+
+import orjson
 
 from gaplab.provider.calls import ChatRequest, Completion, RequestError
 from gaplab.provider.tokens import content_text
@@ -185,6 +188,14 @@ def usage_body(tokens_in: int, tokens_out: int) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=65_536)
+def _content_delta(index: int, key: str, text: str) -> bytes:
+    """`0,"delta":{"content":"text"}`: the varying part of a content chunk. Cached because
+    answers are built from a small vocabulary of pieces, so a thousand streams spell the
+    same few thousand deltas over and over."""
+    return b"%d" % index + b',"delta":{"' + key.encode() + b'":' + orjson.dumps(text) + b"}"
+
+
 class ChunkWriter:
     """Spells the `data: {...}` events of one streamed completion."""
 
@@ -217,8 +228,7 @@ class ChunkWriter:
         )
 
     def content(self, text: str, index: int = 0, key: str = "content") -> bytes:
-        delta = f',"delta":{{"{key}":{json.dumps(text)}}}'.encode()
-        return self._content_head + str(index).encode() + delta + self._content_tail
+        return self._content_head + _content_delta(index, key, text) + self._content_tail
 
     def tool_call_start(self, position: int, call_id: str, name: str) -> bytes:
         delta = {

@@ -15,6 +15,7 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Sequence
+from typing import cast
 
 SLACK = 0.001  # send chunks due within this much of now in the same wake-up
 PAUSE = 0.01  # retry a stream whose client is not reading after this long
@@ -111,7 +112,8 @@ class StreamPacer:
             if not job.future.done():
                 job.future.set_exception(ConnectionResetError("client disconnected"))
             return
-        assert isinstance(transport, asyncio.WriteTransport)
+        # Duck-typed: uvloop's transports write the same way but do not subclass asyncio's.
+        transport = cast(asyncio.WriteTransport, transport)
         if transport.get_write_buffer_size() > HIGH_WATER:
             heapq.heappush(self._heap, (horizon + PAUSE, next(self._order), job))
             return

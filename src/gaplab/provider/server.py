@@ -88,9 +88,8 @@ class MockProvider:
         site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
         await site.start()
         self._runner = runner
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        # runner.addresses works on any event loop (asyncio's or uvloop's server).
+        self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
         state, runner = self._state, self._runner
