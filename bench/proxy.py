@@ -7,6 +7,8 @@ the proxy live in this process, as in a lab run. Prints:
   - added p50 / p99 latency of one sequential keep-alive connection (goal: p50 < 0.3 ms),
   - throughput ratio proxied / direct with 32 concurrent connections (goal: >= 0.8),
   - 1,000 concurrent connections held open through the proxy at once, with the error count.
+The throughput client runs in a process of its own by default (`--client here` puts it in
+this process, sharing the interpreter with the proxy thread, which halves what either gets).
 `--mode loop` runs the proxy on the client's own event loop instead of its own thread;
 `--busy` adds what a lab run does to that loop (CPU bursts of 2 ms every 5 ms).
 """
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 import aiohttp
 
@@ -69,6 +73,23 @@ async def throughput(url: str, seconds: float, workers: int) -> float:
 
         await asyncio.gather(*(worker() for _ in range(workers)))
     return done / seconds
+
+
+def _throughput_child(url: str, seconds: float, workers: int, out: Any) -> None:
+    out.put(asyncio.run(throughput(url, seconds, workers)))
+
+
+async def throughput_from(client: str, url: str, seconds: float, workers: int) -> float:
+    """Requests/s from a client in this process, or in a process of its own (as the target
+    is in a lab run: the proxy's clients never share its interpreter)."""
+    if client == "here":
+        return await throughput(url, seconds, workers)
+    out: Any = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_throughput_child, args=(url, seconds, workers, out))
+    child.start()
+    rate = float(await asyncio.to_thread(out.get, True, seconds + 30))
+    await asyncio.to_thread(child.join, 10)
+    return rate
 
 
 async def hold_many(url: str, count: int, server: ToxiproxyServer | None) -> tuple[int, int, int]:
@@ -138,15 +159,18 @@ async def main(args: argparse.Namespace) -> int:
                 lat["proxied"] += await sequential(session, proxied, 200)
         rps = {"direct": 0.0, "proxied": 0.0}
         for _ in range(2):
-            rps["direct"] += await throughput(direct, args.seconds / 2, 32)
-            rps["proxied"] += await throughput(proxied, args.seconds / 2, 32)
+            rps["direct"] += await throughput_from(args.client, direct, args.seconds / 2, 32)
+            rps["proxied"] += await throughput_from(args.client, proxied, args.seconds / 2, 32)
         stop_busy.set()
         ok, errors, peak = await hold_many(proxied, args.connections, server)
 
         p50 = {k: statistics.median(v) * 1000 for k, v in lat.items()}
         p99 = {k: pct(v, 99) * 1000 for k, v in lat.items()}
         added, ratio = p50["proxied"] - p50["direct"], rps["proxied"] / rps["direct"]
-        print(f"proxy on: {args.mode}{' (busy loop)' if args.busy else ''}")
+        print(
+            f"proxy on: {args.mode}{' (busy loop)' if args.busy else ''}, "
+            f"throughput client: {args.client}"
+        )
         print(
             f"p50 latency  direct {p50['direct']:.3f} ms  proxied {p50['proxied']:.3f} ms  "
             f"added {added:.3f} ms (goal < 0.3)"
@@ -177,6 +201,7 @@ async def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=["thread", "loop"], default="thread")
+    parser.add_argument("--client", choices=["process", "here"], default="process")
     parser.add_argument("--busy", action="store_true")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--connections", type=int, default=1000)
