@@ -117,3 +117,25 @@ def test_degraded_header_signal() -> None:
     spec = ResponseSpec(degraded=DegradedSpec(header="X-Degraded"))
     verdict = classify(200, b'{"answer": "hi"}', {"x-degraded": "1"}, spec)
     assert verdict.outcome == "degraded"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain question?", 'say "hi" \\ back', "line\nbreak\ttab", "naïve café ✓", "{user} {x}"],
+)
+def test_compiled_request_template_matches_render_then_serialise(text: str) -> None:
+    import json
+
+    from gaplab.target.template import RequestTemplate
+
+    body = {
+        "message": "{input}",
+        "meta": {"user": "{user}", "n": 3, "raw": '{"a": 1}'},
+        "list": ["{request_id}", True, None],
+    }
+    names = {"input": text, "user": "user-0001", "request_id": "r-1", "port": "8000"}
+    template = RequestTemplate("http://127.0.0.1:{port}/chat", {"X-User": "{user}"}, body)
+    assert json.loads(template.body(names) or "") == render(body, names)
+    assert template.url(names) == "http://127.0.0.1:8000/chat"
+    assert template.headers(names) == {"X-User": "user-0001"}
+    assert RequestTemplate("http://x/chat", {}, None).body(names) is None

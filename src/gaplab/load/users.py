@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -25,7 +24,7 @@ from gaplab.load.inputs import QuestionPool
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile, split_endpoint
 from gaplab.target.classify import Marker, classify
-from gaplab.target.template import render
+from gaplab.target.template import RequestTemplate, render
 
 
 @dataclass
@@ -86,12 +85,13 @@ class LoadGenerator:
         self._active = 0
         self._in_flight: dict[str, _InFlight] = {}
         self.stale_retries = 0  # keep-alive races retried (see _send)
-        self._body_template = target.request.json_body
-        self._headers_template = dict(target.request.headers)
-        if self._body_template is not None and not any(
-            key.lower() == "content-type" for key in self._headers_template
+        request = target.request
+        headers = dict(request.headers)
+        if request.json_body is not None and not any(
+            key.lower() == "content-type" for key in headers
         ):
-            self._headers_template["Content-Type"] = "application/json"
+            headers["Content-Type"] = "application/json"
+        self._template = RequestTemplate(request.url, headers, request.json_body)
 
     async def start(self, users: int) -> None:
         # A short keep-alive: a pooled connection the target has already closed would
@@ -143,11 +143,10 @@ class LoadGenerator:
         assert self._session is not None
         names = {**self._names, "input": text, "user": user, "request_id": request_id}
         spec = self._target.request
-        url = render(spec.url, names)
-        headers = render(self._headers_template, names)
+        url = self._template.url(names)
+        headers = self._template.headers(names)
         headers[spec.correlation_header] = request_id
-        body = render(self._body_template, names) if self._body_template is not None else None
-        data = None if body is None else json.dumps(body)
+        data = self._template.body(names)
 
         def judge(status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
             verdict = classify(status, payload, headers, self._target.response, self._markers)

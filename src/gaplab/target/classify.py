@@ -7,10 +7,11 @@ anything else that is not a 2xx with an answer where the target file says is an 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from gaplab.scenario.target_models import ResponseSpec
 from gaplab.target.jsonpath import extract
@@ -43,8 +44,8 @@ def classify(
             return Verdict("unsafe", f"{marker.name} reached the user")
     document: Any = None
     try:
-        document = json.loads(text) if text else None
-    except ValueError:
+        document = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
         document = None
     degraded = spec.degraded
     if (
