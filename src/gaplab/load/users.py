@@ -35,6 +35,20 @@ class _InFlight:
     started: float
     endpoint: str
 
+    def finished(self, now: float, outcome: str, status: int, detail: str) -> UserRequestFinished:
+        return UserRequestFinished(
+            t=now,
+            request_id=self.request_id,
+            user=self.user,
+            phase=self.phase,
+            started=self.started,
+            latency=now - self.started,
+            outcome=outcome,
+            status=status,
+            detail=detail,
+            endpoint=self.endpoint,
+        )
+
 
 _Judge = Callable[[int, bytes, Mapping[str, str]], tuple[str, str]]
 
@@ -183,20 +197,7 @@ class LoadGenerator:
         finally:
             self._in_flight.pop(flight.request_id, None)
         now = self._clock.now()
-        self._publish(
-            UserRequestFinished(
-                t=now,
-                request_id=flight.request_id,
-                user=flight.user,
-                phase=flight.phase,
-                started=flight.started,
-                latency=now - flight.started,
-                outcome=outcome,
-                status=status,
-                detail=detail,
-                endpoint=flight.endpoint,
-            )
-        )
+        self._publish(flight.finished(now, outcome, status, detail))
         return now
 
     async def _send(
@@ -250,20 +251,7 @@ class LoadGenerator:
                 await task
         for flight in pending:
             if now - flight.started > self._sla:
-                self._publish(
-                    UserRequestFinished(
-                        t=now,
-                        request_id=flight.request_id,
-                        user=flight.user,
-                        phase=flight.phase,
-                        started=flight.started,
-                        latency=now - flight.started,
-                        outcome="error",
-                        status=0,
-                        detail="no answer by the end of the run",
-                        endpoint=flight.endpoint,
-                    )
-                )
+                self._publish(flight.finished(now, "error", 0, "no answer by the end of the run"))
         self._in_flight.clear()
         for session in (self._session, self._fresh):
             if session is not None:
