@@ -11,7 +11,9 @@ For 10, 100 and 1,000 users it prints requests/s, the lab client's rate as a rat
 bare client's, the provider's rate as a ratio to hello (same client), and the CPU share of
 the client and server processes: the side near 100 % is the bottleneck.
 
-    python bench/load.py [--seconds 4] [--users 10,100,1000]
+    python bench/load.py [--seconds 4] [--users 10,100,1000] [--repeat 3]
+
+Each row is the median of --repeat interleaved runs (this machine is noisy).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -133,6 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--users", default="10,100,1000")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (median shown)")
     args = parser.parse_args()
     ports: Any = mp.Queue()
     ready = mp.Event()
@@ -169,15 +173,23 @@ def main() -> None:
     )
     try:
         for users in (int(u) for u in args.users.split(",")):
-            rows: dict[tuple[str, str], float] = {}
-            for client, endpoint, run in (
-                ("bare", "hello", lambda n=users: _bare(hello_url, hello_body, n, args.seconds)),
-                ("lab", "hello", lambda n=users: _lab(hello_target, n, args.seconds)),
-                ("bare", "mock", lambda n=users: _bare(mock_url, plain_mock, n, args.seconds)),
-                ("lab", "mock", lambda n=users: _lab(mock_target, n, args.seconds)),
-            ):
-                rate, client_cpu, server_cpu = _measure(server.pid, run, args.seconds)
-                rows[(client, endpoint)] = rate
+            runs = {
+                ("bare", "hello"): lambda n=users: _bare(hello_url, hello_body, n, args.seconds),
+                ("lab", "hello"): lambda n=users: _lab(hello_target, n, args.seconds),
+                ("bare", "mock"): lambda n=users: _bare(mock_url, plain_mock, n, args.seconds),
+                ("lab", "mock"): lambda n=users: _lab(mock_target, n, args.seconds),
+            }
+            samples: dict[tuple[str, str], list[tuple[float, float, float]]] = {
+                key: [] for key in runs
+            }
+            for _ in range(args.repeat):  # interleaved, so drift hits every row alike
+                for key, run in runs.items():
+                    samples[key].append(_measure(server.pid, run, args.seconds))
+            rows = {key: statistics.median(s[0] for s in got) for key, got in samples.items()}
+            for (client, endpoint), got in samples.items():
+                rate = rows[(client, endpoint)]
+                client_cpu = statistics.median(s[1] for s in got)
+                server_cpu = statistics.median(s[2] for s in got)
                 if client == "lab":
                     ratio = f"lab/bare {rate / rows[('bare', endpoint)]:.2f}"
                 elif endpoint == "mock":

@@ -27,7 +27,7 @@ from gaplab.provider.openai_wire import openai_finish
 from gaplab.provider.profiles import ModelSpec
 from gaplab.provider.ratelimit import anthropic_headers, openai_headers
 from gaplab.provider.schedule import CallFacts
-from gaplab.provider.stream import send_stream, send_whole, stream_rate
+from gaplab.provider.stream import MIN_SLEEP, send_stream, send_whole, stream_rate
 
 
 class Refused(Exception):
@@ -91,7 +91,7 @@ async def _serve(
         _admit(state, wire, chat, spec, log)
         await apply_error_faults(state, wire, faults, log)
         delay = state.first_token_delay(spec, faults)
-        if delay > 0:  # skipping a zero sleep saves a loop turn on fast profiles
+        if delay >= MIN_SLEEP:  # a sub-millisecond sleep only costs a loop turn
             await asyncio.sleep(delay)
         assert log.model_served is not None
         done = build_completion(chat, spec, log.model_served, state.seed, log.tokens_in, faults)
