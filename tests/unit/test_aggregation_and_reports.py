@@ -161,3 +161,20 @@ def test_report_json_and_junit(tmp_path: Path) -> None:
     assert cases["resilience.fallback"].find("failure") is not None
     assert cases["resilience.timeout"].find("skipped") is not None
     assert cases["resilience.recovery"].find("failure") is None
+
+
+def test_snapshots_are_cached_but_never_stale() -> None:
+    aggregator = Aggregator()
+    events = _replay(_outage_builder())
+    half = len(events) // 2
+    for event in events[:half]:
+        aggregator(event)
+    first = aggregator.snapshot()
+    assert aggregator.snapshot() == first  # nothing new: the same numbers
+    for event in events[half:]:
+        aggregator(event)
+    later = aggregator.snapshot()
+    phases = {p.name: p for p in later.phases}
+    assert later.totals["ok"] > first.totals["ok"]
+    assert phases["recovery"].outcomes["ok"] == 150
+    assert sum(b.provider_calls for b in later.seconds) == later.provider_calls

@@ -44,8 +44,14 @@ class _PhaseState:
     non_ai_statuses: Counter[int] = field(default_factory=Counter)
     provider_calls: int = 0
     provider_statuses: Counter[int] = field(default_factory=Counter)
+    frozen: PhaseStats | None = None  # cleared by every update; percentiles cost a histogram walk
 
     def freeze(self) -> PhaseStats:
+        if self.frozen is None:
+            self.frozen = self._freeze()
+        return self.frozen
+
+    def _freeze(self) -> PhaseStats:
         return PhaseStats(
             name=self.name,
             index=self.index,
@@ -68,6 +74,17 @@ class _Second:
     outcomes: Counter[str] = field(default_factory=Counter)
     provider_calls: int = 0
     latency: LatencyRecorder = field(default_factory=LatencyRecorder)
+    frozen: SecondBucket | None = None  # cleared by every update, like _PhaseState.frozen
+
+    def freeze(self, second: int) -> SecondBucket:
+        if self.frozen is None:
+            self.frozen = SecondBucket(
+                second=second,
+                outcomes={o: self.outcomes.get(o, 0) for o in OUTCOMES},
+                provider_calls=self.provider_calls,
+                p95=self.latency.percentile(95),
+            )
+        return self.frozen
 
 
 class Aggregator:
@@ -101,11 +118,13 @@ class Aggregator:
                 event.phase, _PhaseState(event.phase, event.index, event.duration)
             )
             state.started, state.faults, state.outage = event.t, event.faults, event.outage
+            state.frozen = None
             self._current = state
             self._phase_at_time.append((event.t, event.phase))
         elif isinstance(event, PhaseEnded):
             if event.phase in self._phases:
                 self._phases[event.phase].ended = event.t
+                self._phases[event.phase].frozen = None
         elif isinstance(event, FaultChanged):
             self._active_faults = event.faults
         elif isinstance(event, RunStarted):
@@ -142,6 +161,8 @@ class Aggregator:
 
     def _on_request(self, event: UserRequestFinished) -> None:
         phase = self._phases.get(event.phase)
+        if phase is not None:
+            phase.frozen = None
         if event.endpoint != "ai":
             if phase is not None:
                 phase.non_ai_latency.record(event.latency)
@@ -153,6 +174,7 @@ class Aggregator:
             phase.outcomes[event.outcome] += 1
             phase.latency.record(event.latency)
         bucket = self._bucket(event.t)
+        bucket.frozen = None
         bucket.outcomes[event.outcome] += 1
         bucket.latency.record(event.latency)
 
@@ -164,9 +186,12 @@ class Aggregator:
         self._cost += call.cost_usd
         phase = self._phase_for(call.t_arrival)
         if phase is not None:
+            phase.frozen = None
             phase.provider_calls += 1
             phase.provider_statuses[call.status] += 1
-        self._bucket(call.t_arrival).provider_calls += 1
+        bucket = self._bucket(call.t_arrival)
+        bucket.frozen = None
+        bucket.provider_calls += 1
 
     def _rate(self, attribute: str) -> float:
         current = int(self.now)
@@ -201,14 +226,6 @@ class Aggregator:
             phases=tuple(
                 sorted((p.freeze() for p in self._phases.values()), key=lambda p: p.index)
             ),
-            seconds=tuple(
-                SecondBucket(
-                    second=s,
-                    outcomes={o: b.outcomes.get(o, 0) for o in OUTCOMES},
-                    provider_calls=b.provider_calls,
-                    p95=b.latency.percentile(95),
-                )
-                for s, b in self._seconds
-            ),
+            seconds=tuple(bucket.freeze(second) for second, bucket in self._seconds),
             checks=dict(self._checks),
         )

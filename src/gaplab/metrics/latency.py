@@ -34,10 +34,12 @@ class LatencyRecorder:
     def summary(self) -> LatencySummary:
         if not self.count:
             return LatencySummary(0, None, None, None, None)
+        # One walk of the histogram for all three percentiles.
+        values = self._histogram.get_percentile_to_value_dict([50, 95, 99])
         return LatencySummary(
             count=self.count,
-            p50=self.percentile(50),
-            p95=self.percentile(95),
-            p99=self.percentile(99),
+            p50=values[50] / 1_000_000,
+            p95=values[95] / 1_000_000,
+            p99=values[99] / 1_000_000,
             max=float(self._histogram.get_max_value()) / 1_000_000,
         )
