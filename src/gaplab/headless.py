@@ -38,6 +38,29 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, object]:
     )
 
 
+def write_reports(
+    run: LabRun, result: RunResult, *, json_path: Path | None, junit_path: Path | None
+) -> tuple[dict[str, object], Path]:
+    """`run_dir/report.json` always, `--json` and `--junit` when asked (every front end)."""
+    report = report_for(run, result)
+    report_path = result.run_dir / "report.json"
+    write_json(report, report_path)
+    if json_path is not None:
+        write_json(report, json_path)
+    if junit_path is not None:
+        write_junit(report, junit_path)
+    return report, report_path
+
+
+def exit_code_for(result: RunResult) -> ExitCode:
+    """failed -> 3, interrupted -> 130, else ready -> 0, not ready -> 1."""
+    if result.status == "failed":
+        return ExitCode.LAB_ERROR
+    if result.status == "interrupted":
+        return ExitCode.INTERRUPTED
+    return ExitCode.READY if result.scorecard.ready else ExitCode.NOT_READY
+
+
 async def _progress(run: LabRun, console: Console) -> None:
     if console.is_terminal:
         with Live(
@@ -114,12 +137,7 @@ def run_headless(
         f"{run.scenario.duration:g}s) -> {run.run_dir}"
     )
     result = asyncio.run(execute(run, console))
-    report = report_for(run, result)
-    write_json(report, result.run_dir / "report.json")
-    if json_path is not None:
-        write_json(report, json_path)
-    if junit_path is not None:
-        write_junit(report, junit_path)
+    report, _ = write_reports(run, result, json_path=json_path, junit_path=junit_path)
     if result.status == "failed":
         assert result.error is not None
         console.print(f"lab error: {result.error}", style="bold red", markup=False, highlight=False)
@@ -128,6 +146,4 @@ def run_headless(
         return ExitCode.LAB_ERROR
     print_scorecard(console, report)
     console.print(f"journal: {result.run_dir / 'events.jsonl'}", markup=False, highlight=False)
-    if result.status == "interrupted":
-        return ExitCode.INTERRUPTED
-    return ExitCode.READY if result.scorecard.ready else ExitCode.NOT_READY
+    return exit_code_for(result)
