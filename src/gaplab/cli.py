@@ -89,11 +89,16 @@ def main(ctx: click.Context) -> None:
     "file (default: the scenario's target)",
 )
 @click.option("--seed", type=int, help="override the scenario's seed")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the JSON report")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="write the JSON report",
+)
 @click.option(
     "--junit",
     "junit_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, dir_okay=False),
     help="write a JUnit XML report (one test case per check)",
 )
 @click.option(
@@ -215,8 +220,8 @@ def list_() -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--json", "json_path", type=click.Path(path_type=Path))
-@click.option("--junit", "junit_path", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--fail-under", type=click.FloatRange(0, 100), default=DEFAULT_FAIL_UNDER, show_default=True
 )

@@ -137,7 +137,13 @@ def run_headless(
         f"{run.scenario.duration:g}s) -> {run.run_dir}"
     )
     result = asyncio.run(execute(run, console))
-    report, _ = write_reports(run, result, json_path=json_path, junit_path=junit_path)
+    try:
+        report, _ = write_reports(run, result, json_path=json_path, junit_path=junit_path)
+    except OSError as exc:  # the run happened: show its scorecard, then say what failed
+        report = report_for(run, result)
+        print_scorecard(console, report)
+        console.print(f"lab error: writing a report: {exc}", style="bold red", markup=False)
+        return ExitCode.INTERRUPTED if result.status == "interrupted" else ExitCode.LAB_ERROR
     if result.status == "failed":
         assert result.error is not None
         console.print(f"lab error: {result.error}", style="bold red", markup=False, highlight=False)

@@ -128,6 +128,19 @@ def test_broken_scenario_is_exit_2_with_location(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
 
 
+def test_report_path_that_is_a_directory_is_exit_2_before_the_run(tmp_path: Path) -> None:
+    path = short_scenario(tmp_path, "outage", "provider: {error: 503}", "[resilience.fallback]")
+    for option in ("--json", "--junit"):
+        done = subprocess.run(
+            [*LAB, "run", str(path), option, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 2 and "is a directory" in done.stderr, done.stderr
+        assert not (tmp_path / "runs").exists()  # refused before anything started
+
+
 def test_unknown_demo_option_is_exit_2(tmp_path: Path) -> None:
     path = short_scenario(tmp_path, "outage", "provider: {error: 503}", "[resilience.fallback]")
     done = subprocess.run(
