@@ -136,6 +136,7 @@ def test_report_path_that_is_a_directory_is_exit_2_before_the_run(tmp_path: Path
             capture_output=True,
             text=True,
             timeout=30,
+            cwd=tmp_path,
         )
         assert done.returncode == 2 and "is a directory" in done.stderr, done.stderr
         assert not (tmp_path / "runs").exists()  # refused before anything started
