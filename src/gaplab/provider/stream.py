@@ -20,6 +20,7 @@ from gaplab.provider.calls import ChatRequest, Completion
 from gaplab.provider.callstate import CallLog, ProviderState, StreamSpeller, Wire
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.markers import marked
+from gaplab.provider.pacer import Schedule
 
 DRIP_TOKENS_PER_SECOND = 2.0
 _ENDING_FAULTS = frozenset({"cut", "stall", "half_line", "error_event"})
@@ -59,25 +60,10 @@ async def send_stream(
     if kind == "wrong_order":
         opening += speller.out_of_order()
     await response.write(opening)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    sent = 0.0
-    schedule: list[tuple[float, bytes]] = []
-    broken: tuple[str, int] | None = None  # where an ending stream fault strikes
     fault_at = fault.stream_after if fault is not None and kind in _ENDING_FAULTS else None
-    malformed_at = fault.stream_after if kind == "malformed_json" and fault else None
-    for index, chunks in enumerate(done.chunks):
-        for piece, tokens in chunks:
-            if fault_at is not None and sent >= fault_at:
-                broken = (piece, index)
-                break
-            if malformed_at is not None and sent >= malformed_at:
-                schedule.append((start + sent / rate, _malformed(wire.dialect)))
-                malformed_at = None
-            sent += tokens
-            schedule.append((start + sent / rate, speller.text(piece, index)))
-        if broken is not None:
-            break
+    schedule, broken = _schedule(
+        wire, speller, done, asyncio.get_running_loop().time(), rate, fault
+    )
     await state.pacer.send(request.transport, schedule)
     if broken is not None:
         return await _break(state, wire, response, speller, log, kind, *broken)
@@ -88,6 +74,39 @@ async def send_stream(
     await response.write(speller.closing())
     await response.write_eof()
     return response
+
+
+def _schedule(
+    wire: Wire,
+    speller: StreamSpeller,
+    done: Completion,
+    start: float,
+    rate: float,
+    fault: ProviderFault | None,
+) -> tuple[Schedule, tuple[str, int] | None]:
+    """The stream's chunks with their due times, and where an ending stream fault strikes
+    (the piece and choice it interrupts), if one does.
+
+    A plain function, and the pieces dropped from `done` once spelled: the (piece, tokens)
+    pairs must not live on in a coroutine frame for the length of the stream, or each open
+    stream adds hundreds of objects to every garbage collection."""
+    kind = fault.stream if fault is not None else None
+    fault_at = fault.stream_after if fault is not None and kind in _ENDING_FAULTS else None
+    malformed_at = fault.stream_after if fault is not None and kind == "malformed_json" else None
+    schedule = Schedule()
+    sent = 0.0
+    for index, chunks in enumerate(done.chunks):
+        for piece, tokens in chunks:
+            if fault_at is not None and sent >= fault_at:
+                done.chunks = []
+                return schedule.seal(), (piece, index)
+            if malformed_at is not None and sent >= malformed_at:
+                schedule.add(start + sent / rate, _malformed(wire.dialect))
+                malformed_at = None
+            sent += tokens
+            schedule.add(start + sent / rate, speller.text(piece, index))
+    done.chunks = []
+    return schedule.seal(), None
 
 
 async def _break(
