@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.live import Live
 
+from gaplab import runtime
 from gaplab.engine.events import Event, PhaseStarted
 from gaplab.engine.run import LabRun, RunResult
 from gaplab.exit_codes import ExitCode
@@ -136,7 +137,8 @@ def run_headless(
         f"[bold]{run.options.target_label}[/] (seed {run.seed}, "
         f"{run.scenario.duration:g}s) -> {run.run_dir}"
     )
-    result = asyncio.run(execute(run, console))
+    runtime.freeze_startup_objects()
+    result = runtime.run(execute(run, console))
     try:
         report, _ = write_reports(run, result, json_path=json_path, junit_path=junit_path)
     except OSError as exc:  # the run happened: show its scorecard, then say what failed

@@ -11,6 +11,7 @@ import signal
 
 import click
 
+from gaplab import runtime
 from gaplab.errors import InputError
 from gaplab.exit_codes import ExitCode
 from gaplab.provider.profiles import bundled_profile_names, load_profile
@@ -43,7 +44,7 @@ def serve(profile: str, host: str, port: int, seed: int, as_json: bool) -> None:
         loaded = load_profile(profile)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
-    asyncio.run(_serve(MockProvider(loaded, seed=seed, host=host, port=port), as_json))
+    runtime.run(_serve(MockProvider(loaded, seed=seed, host=host, port=port), as_json))
 
 
 async def _serve(provider: MockProvider, as_json: bool) -> None:
@@ -51,6 +52,7 @@ async def _serve(provider: MockProvider, as_json: bool) -> None:
         await provider.start()
     except OSError as exc:
         raise _LabFailure(f"cannot listen on {provider.host}: {exc}") from None
+    runtime.freeze_startup_objects()
     addresses = {
         "openai_base_url": provider.openai_base_url,
         "anthropic_base_url": provider.anthropic_base_url,

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from gaplab import runtime
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.profiles import ProviderProfile, load_profile
@@ -41,7 +42,7 @@ class MockLLM:
         self._calls: list[ProviderCall] = []
         self._lock = threading.Lock()
         self.provider = MockProvider(loaded, seed=seed, on_call=self._record)
-        self._loop = asyncio.new_event_loop()
+        self._loop = runtime.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="gaplab-mock-llm", daemon=True
         )
