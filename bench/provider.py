@@ -2,6 +2,9 @@
 
     python bench/provider.py [--seconds 5] [--streams 1000] [--calls 1000000]
 
+Servers run in child processes on the loop `lab provider serve` uses (uvloop unless
+GAPLAB_EVENT_LOOP=asyncio; see gaplab/runtime.py), so that setting can be compared.
+
 1. Non-streaming requests/s of the mock provider (latency profile zeroed, no rate limits)
    against a bare aiohttp "hello" endpoint on the same stack, both served from a child
    process and driven by the same aiohttp client in this one: the ratio is the number that
@@ -11,7 +14,11 @@
    p50/p99/max (goal: p99 under 20 ms), both as the provider sent them (its own pacer
    histogram, from /_lab/health) and as this single client process received them (which
    includes the client's own lag: one Python client saturates a core near 300 streams).
-3. Peak resident memory of a child process after journaling `--calls` calls (memory window
+3. `--only pacer`: the Python work per chunk of the stream pacer alone (CPU microseconds),
+   with transports that count writes instead of touching a socket, next to the cost of one
+   real 200-byte `socket.send` on loopback measured in the same process: the two add up to
+   what one streamed chunk costs the provider.
+4. Peak resident memory of a child process after journaling `--calls` calls (memory window
    of 10,000 records, the rest spilled to a JSONL file).
 """
 
@@ -22,9 +29,11 @@ import asyncio
 import json
 import multiprocessing
 import resource
+import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,8 +41,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from gaplab import runtime
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
+from gaplab.provider.pacer import Schedule, StreamPacer
 from gaplab.provider.profiles import LatencyProfile, RateLimits, load_profile
 from gaplab.provider.recorder import JournalView
 from gaplab.provider.server import MockProvider
@@ -77,10 +88,11 @@ def _serve(kind: str, port_queue: Any, tokens_per_second: float) -> None:
             if kind == "streams":
                 provider.set_faults([ProviderFault(behaviour="huge_output", huge_tokens=800)])
             port = provider.port
+        runtime.freeze_startup_objects()  # as `lab provider serve` does
         port_queue.put(port)
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    runtime.run(main())
 
 
 def _start(kind: str, tokens_per_second: float = 1e9) -> tuple[Any, int]:
@@ -228,7 +240,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument(
+        "--only",
+        choices=("requests", "streams", "pacer", "journal"),
+        action="append",
+        help="run only these parts (repeatable); all three by default",
+    )
     args = parser.parse_args()
+    parts = set(args.only or ("requests", "streams", "pacer", "journal"))
+    if "requests" in parts:
+        _bench_requests(args.seconds)
+    if "streams" in parts:
+        _bench_streams(args.streams)
+    if "pacer" in parts:
+        _bench_pacer(args.streams)
+    if "journal" in parts:
+        _bench_journal(args.calls)
+
+
+def _bench_requests(seconds: float) -> None:
 
     bare, bare_port = _start("bare")
     mock, mock_port = _start("mock")
@@ -237,7 +267,7 @@ def main() -> None:
         asyncio.run(_requests_per_second(mock_port, 1.0))
         # Alternate one-second rounds so a busy neighbour slows both sides alike.
         bare_runs, mock_runs = [], []
-        for _ in range(max(1, round(args.seconds))):
+        for _ in range(max(1, round(seconds))):
             bare_runs.append(asyncio.run(_requests_per_second(bare_port, 1.0)))
             mock_runs.append(asyncio.run(_requests_per_second(mock_port, 1.0)))
         bare_rps, mock_rps = statistics.median(bare_runs), statistics.median(mock_runs)
@@ -249,21 +279,100 @@ def main() -> None:
         f"ratio {mock_rps / bare_rps:.2f} (goal >= 0.7)"
     )
 
+
+def _bench_streams(streams: int) -> None:
     streamer, stream_port = _start("streams", tokens_per_second=50.0)
     try:
-        result = asyncio.run(_stream_lateness(stream_port, args.streams, 50.0))
+        result = asyncio.run(_stream_lateness(stream_port, streams, 50.0))
     finally:
         streamer.terminate()
     print(
-        f"{args.streams} streams at 50 tok/s: {result['chunks']:,} chunks; lateness as sent "
+        f"{streams} streams at 50 tok/s: {result['chunks']:,} chunks; lateness as sent "
         f"by the provider p50 {result['server_p50_ms']:.1f} ms, p99 "
         f"{result['server_p99_ms']:.1f} ms (goal p99 < 20 ms); as received by this one "
         f"client p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
         f"max {result['max_ms']:.1f} ms"
     )
 
+
+class _CountingTransport:
+    def __init__(self) -> None:
+        self.writes = 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def write(self, data: bytes) -> None:
+        self.writes += 1
+
+
+async def _pacer_work(streams: int, tokens: int = 100, rate: float = 50.0) -> dict[str, float]:
+    pacer = StreamPacer()
+    loop = asyncio.get_running_loop()
+    chunk = (
+        b'data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":1,'
+        b'"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" word"},'
+        b'"logprobs":null,"finish_reason":null}]}\n\n'
+    )
+
+    async def one(index: int) -> None:
+        await asyncio.sleep(index * 2.0 / streams)  # the same 2 s ramp as the real streams
+        start = loop.time()
+        schedule = Schedule()
+        for k in range(tokens):
+            schedule.add(start + (k + 1) / rate, chunk)
+        await pacer.send(_CountingTransport(), schedule.seal())  # type: ignore[arg-type]
+
+    cpu = time.process_time()
+    await asyncio.gather(*(one(index) for index in range(streams)))
+    cpu = time.process_time() - cpu
+    return {
+        "chunks": pacer.chunks_sent,
+        "writes": pacer.writes,
+        "us_per_chunk": 1e6 * cpu / pacer.chunks_sent,
+        "p99_ms": 1000 * pacer.lateness_percentile(0.99),
+    }
+
+
+def _send_cost(count: int = 50_000) -> float:
+    """Microseconds of one 200-byte `socket.send` on loopback, a reader draining the other end."""
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname())
+    peer, _ = server.accept()
+    peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    drained = threading.Thread(
+        target=lambda: [None for _ in iter(lambda: client.recv(1 << 16), b"")]
+    )
+    drained.start()
+    data = b"x" * 200
+    start = time.perf_counter()
+    for _ in range(count):
+        peer.sendall(data)
+    elapsed = time.perf_counter() - start
+    peer.close()
+    drained.join()
+    client.close()
+    server.close()
+    return 1e6 * elapsed / count
+
+
+def _bench_pacer(streams: int) -> None:
+    result = asyncio.run(_pacer_work(streams))
+    send = _send_cost()
+    print(
+        f"pacer alone, {streams} streams x 100 chunks at 50 tok/s: {result['chunks']:,} chunks "
+        f"in {result['writes']:,} writes, {result['us_per_chunk']:.1f} us of CPU per chunk "
+        f"(the 1,000 tasks and their schedules included), "
+        f"p99 lateness {result['p99_ms']:.1f} ms; one real socket send costs {send:.1f} us"
+    )
+
+
+def _bench_journal(calls: int) -> None:
     queue: Any = multiprocessing.Queue()
-    child = multiprocessing.Process(target=_journal_memory, args=(args.calls, queue))
+    child = multiprocessing.Process(target=_journal_memory, args=(calls, queue))
     child.start()
     memory = queue.get(timeout=3600)
     child.join()
