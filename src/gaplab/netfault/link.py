@@ -13,6 +13,7 @@ import random
 import socket
 import struct
 from collections.abc import Callable
+from typing import cast
 
 from gaplab.netfault.stages import Chunk, Item, Stage
 from gaplab.netfault.toxics import ToxicSpec
@@ -151,7 +152,8 @@ class Endpoint(asyncio.Protocol):
         self.incoming = incoming
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A cast, not an isinstance check: uvloop's transports do not subclass asyncio's.
+        transport = cast(asyncio.Transport, transport)
         self.outgoing.source = transport
         self.incoming.dest = transport
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
+from typing import Any, cast
 
 from gaplab.netfault.link import Connection
 from gaplab.netfault.toxics import ERR_TOXIC_NOT_FOUND, ApiError, ToxicSpec
@@ -37,7 +37,8 @@ class _Acceptor(asyncio.Protocol):
         self.proxy = proxy
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A cast, not an isinstance check: uvloop's transports do not subclass asyncio's.
+        transport = cast(asyncio.Transport, transport)
         self.proxy.accept(transport, self)
 
 
