@@ -1,16 +1,19 @@
 """Benchmark: keep-alive HTTP through the embedded proxy (no toxics) vs direct, in one run.
 
-    python bench/proxy.py [--mode thread|loop] [--busy] [--seconds 2] [--connections 1000]
+    python bench/proxy.py [--mode thread|loop] [--busy] [--rounds 7] [--connections 1000]
 
 The upstream is an aiohttp server in a child process; the client (aiohttp, keep-alive) and
 the proxy live in this process, as in a lab run. Prints:
   - added p50 / p99 latency of one sequential keep-alive connection (goal: p50 < 0.3 ms),
-  - throughput ratio proxied / direct with 32 concurrent connections (goal: >= 0.8),
+  - throughput ratio proxied / direct with 32 concurrent connections (goal: >= 0.8), the
+    median of interleaved one-second rounds, and the proxy's CPU per proxied request,
   - 1,000 concurrent connections held open through the proxy at once, with the error count.
 The throughput client runs in a process of its own by default (`--client here` puts it in
 this process, sharing the interpreter with the proxy thread, which halves what either gets).
 `--mode loop` runs the proxy on the client's own event loop instead of its own thread;
-`--busy` adds what a lab run does to that loop (CPU bursts of 2 ms every 5 ms).
+`--busy` adds what a lab run does to that loop (CPU bursts of 2 ms every 5 ms). The proxy
+runs on the loop a lab run gives it (uvloop when installed; GAPLAB_EVENT_LOOP=asyncio for
+the standard one, to compare).
 """
 
 from __future__ import annotations
@@ -157,16 +160,23 @@ async def main(args: argparse.Namespace) -> int:
             for _ in range(10):  # interleaved blocks, so drift hits both sides alike
                 lat["direct"] += await sequential(session, direct, 200)
                 lat["proxied"] += await sequential(session, proxied, 200)
-        rps = {"direct": 0.0, "proxied": 0.0}
-        for _ in range(2):
-            rps["direct"] += await throughput_from(args.client, direct, args.seconds / 2, 32)
-            rps["proxied"] += await throughput_from(args.client, proxied, args.seconds / 2, 32)
+        # Interleaved one-second rounds, the ratio taken per round (this machine's speed
+        # drifts by a third between rounds), the median reported with its range; the proxy's
+        # own CPU per proxied request from this process's CPU clock.
+        rps: dict[str, list[float]] = {"direct": [], "proxied": []}
+        proxy_cpu = 0.0
+        for _ in range(args.rounds):
+            rps["direct"].append(await throughput_from(args.client, direct, 1.0, 32))
+            cpu = time.process_time()
+            rps["proxied"].append(await throughput_from(args.client, proxied, 1.0, 32))
+            proxy_cpu += time.process_time() - cpu
+        ratios = sorted(p / d for p, d in zip(rps["proxied"], rps["direct"], strict=True))
         stop_busy.set()
         ok, errors, peak = await hold_many(proxied, args.connections, server)
 
         p50 = {k: statistics.median(v) * 1000 for k, v in lat.items()}
         p99 = {k: pct(v, 99) * 1000 for k, v in lat.items()}
-        added, ratio = p50["proxied"] - p50["direct"], rps["proxied"] / rps["direct"]
+        added, ratio = p50["proxied"] - p50["direct"], statistics.median(ratios)
         print(
             f"proxy on: {args.mode}{' (busy loop)' if args.busy else ''}, "
             f"throughput client: {args.client}"
@@ -180,9 +190,13 @@ async def main(args: argparse.Namespace) -> int:
             f"added {p99['proxied'] - p99['direct']:.3f} ms"
         )
         print(
-            f"throughput   direct {rps['direct'] / 2:.0f} req/s  proxied "
-            f"{rps['proxied'] / 2:.0f} req/s  ratio {ratio:.2f} (goal >= 0.8)"
+            f"throughput   direct {statistics.median(rps['direct']):.0f} req/s  proxied "
+            f"{statistics.median(rps['proxied']):.0f} req/s  ratio {ratio:.2f} (goal >= 0.8; "
+            f"{args.rounds} rounds, {ratios[0]:.2f} to {ratios[-1]:.2f})"
         )
+        if args.client == "process":
+            per_request = 1e6 * proxy_cpu / (sum(rps["proxied"]) or 1)
+            print(f"proxy CPU    {per_request:.0f} us per proxied request (request and response)")
         print(
             f"concurrency  {args.connections} requests in flight: {ok} ok, {errors} errors, "
             f"{peak} proxied connections held at once"
@@ -203,6 +217,6 @@ if __name__ == "__main__":
     parser.add_argument("--mode", choices=["thread", "loop"], default="thread")
     parser.add_argument("--client", choices=["process", "here"], default="process")
     parser.add_argument("--busy", action="store_true")
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=7, help="one-second throughput rounds")
     parser.add_argument("--connections", type=int, default=1000)
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -7,6 +7,7 @@ servers; timing margins are wide so a busy 2-core machine cannot flip a result.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -65,7 +66,7 @@ def talker(payload: bytes, pause: float = 0.0) -> Callable[[socket.socket], None
     return handle
 
 
-@pytest.fixture(params=["embedded", "real"])
+@pytest.fixture(params=["embedded", "embedded-asyncio", "real"])
 def api(request: pytest.FixtureRequest) -> Iterator[ToxiproxyClient]:
     if request.param == "real":
         if not REAL_URL:
@@ -77,7 +78,14 @@ def api(request: pytest.FixtureRequest) -> Iterator[ToxiproxyClient]:
             if name.startswith("t-"):
                 client.delete_proxy(name)
         return
-    server = EmbeddedToxiproxy(port=0, seed=7)
+    # "embedded" runs on the loop lab runs use (uvloop when installed), "embedded-asyncio"
+    # on the standard loop: the data path must keep every promise on both.
+    factory = asyncio.new_event_loop if request.param == "embedded-asyncio" else None
+    server = (
+        EmbeddedToxiproxy(port=0, seed=7, loop_factory=factory)
+        if factory is not None
+        else EmbeddedToxiproxy(port=0, seed=7)
+    )
     server.start()
     try:
         yield ToxiproxyClient(server.url)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from gaplab import runtime
 from gaplab.netfault.api import TOXIPROXY_API_VERSION
 from gaplab.netfault.server import ToxiproxyServer
 from gaplab.netfault.toxics import ApiError
@@ -42,7 +43,7 @@ def proxy_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the API address as one JSON line")
 def serve(host: str, port: int, seed: int, config: str | None, as_json: bool) -> None:
     """Serve the Toxiproxy API and its proxies until Ctrl-C (or SIGTERM)."""
-    asyncio.run(_serve(ToxiproxyServer(host, port, seed), config, as_json))
+    runtime.run(_serve(ToxiproxyServer(host, port, seed), config, as_json))
 
 
 async def _serve(server: ToxiproxyServer, config: str | None, as_json: bool) -> None:

@@ -38,6 +38,10 @@ class Link:
         self._dest_paused = False
         self._backlog_paused = False
         self._reading_paused = False
+        # Bytes (None: end of stream) read before the destination socket exists. The client
+        # is paused until the upstream answers, but a loop may still deliver what it had
+        # already read (uvloop does), and none of it may be lost.
+        self._pending: list[bytes | None] = []
 
     # -- data path ----------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -46,7 +50,9 @@ class Link:
             if not self._backlog_paused and self.backlog() > HIGH_WATER:
                 self._backlog_paused = True
                 self._update_reading()
-        elif not self.done and self.dest is not None:
+        elif self.dest is None:
+            self._pending.append(data)
+        elif not self.done:
             self.dest.write(data)
 
     def feed_eof(self) -> None:
@@ -58,8 +64,24 @@ class Link:
         else:
             self.deliver(None)
 
+    def attach(self, dest: asyncio.Transport) -> None:
+        """The destination socket is open: send it what arrived before."""
+        self.dest = dest
+        pending, self._pending = self._pending, []
+        for data in pending:
+            if self.done:
+                break
+            if data is None:
+                self.done = True
+                dest.close()
+            else:
+                dest.write(data)
+
     def deliver(self, item: Item) -> None:
-        if self.done or self.dest is None:
+        if self.done:
+            return
+        if self.dest is None:
+            self._pending.append(None if item is None else item.data)
             return
         if item is None:
             self.done = True
@@ -155,7 +177,7 @@ class Endpoint(asyncio.Protocol):
         # A cast, not an isinstance check: uvloop's transports do not subclass asyncio's.
         transport = cast(asyncio.Transport, transport)
         self.outgoing.source = transport
-        self.incoming.dest = transport
+        self.incoming.attach(transport)
 
     def data_received(self, data: bytes) -> None:
         self.outgoing.feed(data)
