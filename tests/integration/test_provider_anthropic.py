@@ -11,7 +11,7 @@ import pytest
 
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.markers import ERROR_MARKER_RE
-from gaplab.provider.profiles import load_profile
+from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
 
 FAST = load_profile("anthropic").with_latency_scale(0.02)
@@ -53,6 +53,12 @@ async def test_message_answers_and_journals_the_top_level_system(provider: MockP
     )
     assert call.cost_usd == pytest.approx((call.tokens_in * 3 + call.tokens_out * 15) / 1e6)
     assert int(raw.headers["anthropic-ratelimit-requests-remaining"]) == 20000 - 1
+    # Input and output counted apart, output from max_tokens (the bundled profile's limits).
+    assert int(raw.headers["anthropic-ratelimit-input-tokens-remaining"]) == (
+        16_000_000 - call.tokens_in
+    )
+    assert int(raw.headers["anthropic-ratelimit-output-tokens-remaining"]) == 4_000_000 - 400
+    assert raw.headers["anthropic-ratelimit-output-tokens-reset"].endswith("Z")
 
 
 async def test_stream_event_sequence_and_text(provider: MockProvider) -> None:
@@ -201,3 +207,19 @@ async def test_tool_use_round_trip(provider: MockProvider) -> None:
     assert second.stop_reason == "end_turn"
     assert "INV-123" in second.content[0].text  # type: ignore[union-attr]
     assert json.loads(json.dumps(provider.journal[0].tools))[0]["name"] == "lookup_invoice"
+
+
+async def test_output_tokens_limit_refuses_a_large_max_tokens_as_a_rate_limit_error() -> None:
+    limits = RateLimits(output_tokens_per_minute=1000)
+    async with MockProvider(FAST.model_copy(update={"rate_limits": limits}), seed=5) as mock:
+        sdk = client(mock, max_retries=0)
+        await sdk.messages.create(model="claude-sonnet-4", max_tokens=600, messages=ASK)
+        with pytest.raises(anthropic.RateLimitError) as caught:
+            await sdk.messages.create(model="claude-sonnet-4", max_tokens=600, messages=ASK)
+        # The same prompt with a smaller allowance still fits the minute.
+        await sdk.messages.create(model="claude-sonnet-4", max_tokens=300, messages=ASK)
+    headers = caught.value.response.headers
+    assert headers["anthropic-ratelimit-output-tokens-remaining"] == "400"
+    assert 55 <= int(headers["retry-after"]) <= 60
+    assert caught.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+    assert "output tokens per min" in caught.value.message

@@ -41,6 +41,30 @@ def test_token_window_counts_tokens_and_headers_show_it() -> None:
     assert stamp["anthropic-ratelimit-tokens-reset"] == "2026-01-01T00:01:00Z"
 
 
+def test_input_and_output_token_meters_refuse_separately_and_anthropic_reports_all_four() -> None:
+    limits = RateLimits(
+        requests_per_minute=100, input_tokens_per_minute=1000, output_tokens_per_minute=300
+    )
+    window = RateWindow(limits)
+    first = window.admit(0.0, 700 + 200, output_tokens=200)  # 700 in, max_tokens 200
+    assert first.admitted
+    headers = anthropic_headers(first, wall_now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert headers["anthropic-ratelimit-input-tokens-remaining"] == "300"
+    assert headers["anthropic-ratelimit-output-tokens-remaining"] == "100"
+    assert headers["anthropic-ratelimit-output-tokens-reset"] == "2026-01-01T00:01:00Z"
+    assert headers["anthropic-ratelimit-requests-remaining"] == "99"
+    assert "anthropic-ratelimit-tokens-limit" not in headers  # not configured
+    assert "x-ratelimit-limit-input-tokens" not in openai_headers(first)  # OpenAI has none
+    # Small input, but the output allowance does not fit: output refuses, input has room.
+    refused = window.admit(10.0, 50 + 200, output_tokens=200)
+    assert not refused.admitted and refused.exceeded == "output_tokens"
+    assert refused.retry_after == pytest.approx(50.0)
+    # Output fits, input does not.
+    refused = window.admit(10.0, 400 + 50, output_tokens=50)
+    assert refused.exceeded == "input_tokens"
+    assert window.admit(61.0, 400 + 200, output_tokens=200).admitted  # the first call left
+
+
 def test_go_durations() -> None:
     assert [go_duration(s) for s in (0.012, 1.0, 6.5, 360.0)] == ["12ms", "1s", "6.5s", "6m0s"]
 

@@ -148,10 +148,19 @@ def _served_model(
     return spec
 
 
+_RATE_UNITS = {
+    "requests": "requests per min (RPM)",
+    "tokens": "tokens per min (TPM)",
+    "input_tokens": "input tokens per min (ITPM)",
+    "output_tokens": "output tokens per min (OTPM)",
+}
+
+
 def _admit(
     state: ProviderState, wire: Wire, chat: ChatRequest, spec: ModelSpec, log: CallLog
 ) -> None:
-    admission = state.rate_window.admit(state.clock.now(), log.tokens_in + (chat.max_tokens or 0))
+    allowance = chat.max_tokens or 0
+    admission = state.rate_window.admit(state.clock.now(), log.tokens_in + allowance, allowance)
     if wire.dialect == "anthropic":
         log.extra_headers.update(anthropic_headers(admission))
     else:
@@ -159,8 +168,10 @@ def _admit(
     if admission.admitted:
         return
     wait = max(0.001, admission.retry_after)
-    limit = admission.limit_requests if admission.exceeded == "requests" else admission.limit_tokens
-    unit = "requests per min (RPM)" if admission.exceeded == "requests" else "tokens per min (TPM)"
+    exceeded = admission.exceeded or "requests"
+    meter = admission.meter(exceeded)
+    limit = meter.limit if meter is not None else 0
+    unit = _RATE_UNITS[exceeded]
     raise Refused(
         429,
         f"Rate limit reached for {spec.id} on {unit}: Limit {limit}. "

@@ -67,6 +67,9 @@ class RateLimits(BaseModel):
 
     requests_per_minute: int | None = Field(default=None, gt=0)
     tokens_per_minute: int | None = Field(default=None, gt=0)
+    # Anthropic-style separate limits (output counted from max_tokens at admission).
+    input_tokens_per_minute: int | None = Field(default=None, gt=0)
+    output_tokens_per_minute: int | None = Field(default=None, gt=0)
 
 
 class ProviderProfile(BaseModel):

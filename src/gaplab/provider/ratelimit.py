@@ -1,5 +1,5 @@
-"""Requests-per-minute and tokens-per-minute windows from the profile, enforced per provider
-and reported in each dialect's rate-limit headers.
+"""Requests-, tokens-, input-tokens- and output-tokens-per-minute windows from the profile,
+enforced per provider and reported in each dialect's rate-limit headers.
 
 A sliding 60-second window on the run clock: a call is admitted when both the request count
 and the token count of the last minute leave room for it; otherwise the caller is told how
@@ -18,65 +18,98 @@ from gaplab.provider.profiles import RateLimits
 WINDOW = 60.0
 
 
+METERS = ("requests", "tokens", "input_tokens", "output_tokens")
+
+
+@dataclass(frozen=True)
+class Meter:
+    """One limit as the headers report it."""
+
+    limit: int
+    remaining: int
+    reset: float  # seconds until this meter has room again (0 when nothing is counted)
+
+
 @dataclass(frozen=True)
 class Admission:
     admitted: bool
-    limit_requests: int | None
-    remaining_requests: int | None
-    reset_requests: float  # seconds until the request window has room again
-    limit_tokens: int | None
-    remaining_tokens: int | None
-    reset_tokens: float
+    meters: dict[str, Meter]  # the limited ones only, keyed by METERS names
     retry_after: float  # 0 when admitted
-    exceeded: str | None  # "requests" | "tokens" | None
+    exceeded: str | None  # the METERS name that refused the call, if one did
+
+    def meter(self, name: str) -> Meter | None:
+        return self.meters.get(name)
+
+    @property
+    def remaining_tokens(self) -> int | None:
+        meter = self.meters.get("tokens")
+        return None if meter is None else meter.remaining
 
 
 class RateWindow:
+    """Up to four meters over one sliding window: requests, all tokens, input tokens and
+    output tokens (Anthropic limits input and output separately and, as it does, output is
+    counted from `max_tokens` at admission, since the answer is not written yet)."""
+
     def __init__(self, limits: RateLimits) -> None:
-        self._limits = limits
-        self._entries: deque[tuple[float, int]] = deque()
-        self._tokens = 0
+        self._limits = {
+            "requests": limits.requests_per_minute,
+            "tokens": limits.tokens_per_minute,
+            "input_tokens": limits.input_tokens_per_minute,
+            "output_tokens": limits.output_tokens_per_minute,
+        }
+        # (time, amount per meter, in METERS order)
+        self._entries: deque[tuple[float, tuple[int, int, int, int]]] = deque()
+        self._totals = [0, 0, 0, 0]
 
     def _expire(self, now: float) -> None:
         while self._entries and self._entries[0][0] <= now - WINDOW:
-            self._tokens -= self._entries.popleft()[1]
+            _, amounts = self._entries.popleft()
+            for index, amount in enumerate(amounts):
+                self._totals[index] -= amount
 
-    def _wait_for_tokens(self, now: float, needed: int, limit: int) -> float:
-        """Seconds until the window holds at most `limit - needed` tokens."""
-        excess = self._tokens + needed - limit
-        for t, tokens in self._entries:
-            excess -= tokens
+    def _wait(self, now: float, index: int, needed: int, limit: int) -> float:
+        """Seconds until meter `index` holds at most `limit - needed`."""
+        if needed > limit:
+            return WINDOW  # never fits; say a full window, as the real services do
+        excess = self._totals[index] + needed - limit
+        if excess <= 0:
+            return 0.0
+        for t, amounts in self._entries:
+            excess -= amounts[index]
             if excess <= 0:
                 return max(0.0, t + WINDOW - now)
         return WINDOW
 
-    def admit(self, now: float, tokens: int) -> Admission:
-        """Count the call if there is room, and describe the window either way."""
-        if self._limits.requests_per_minute is None and self._limits.tokens_per_minute is None:
-            return Admission(True, None, None, 0.0, None, None, 0.0, 0.0, None)
+    def admit(self, now: float, tokens: int, output_tokens: int = 0) -> Admission:
+        """Count the call if every meter has room, and describe the window either way.
+        `tokens` is the whole call (input plus the output allowance), `output_tokens` the
+        output allowance alone."""
+        limited = {name: limit for name, limit in self._limits.items() if limit is not None}
+        if not limited:
+            return Admission(True, {}, 0.0, None)
         self._expire(now)
-        rpm, tpm = self._limits.requests_per_minute, self._limits.tokens_per_minute
-        wait_requests = 0.0
-        if rpm is not None and len(self._entries) + 1 > rpm:
-            wait_requests = max(0.0, self._entries[len(self._entries) - rpm][0] + WINDOW - now)
-        wait_tokens = 0.0
-        if tpm is not None and self._tokens + tokens > tpm:
-            wait_tokens = self._wait_for_tokens(now, tokens, tpm) if tokens <= tpm else WINDOW
-        exceeded = "requests" if wait_requests > 0 else ("tokens" if wait_tokens > 0 else None)
+        amounts = (1, tokens, tokens - output_tokens, output_tokens)
+        waits = {
+            name: self._wait(now, METERS.index(name), amounts[METERS.index(name)], limit)
+            for name, limit in limited.items()
+        }
+        exceeded = next((name for name in METERS if waits.get(name, 0.0) > 0), None)
         if exceeded is None:
-            self._entries.append((now, tokens))
-            self._tokens += tokens
+            self._entries.append((now, amounts))
+            for index, amount in enumerate(amounts):
+                self._totals[index] += amount
         oldest = self._entries[0][0] if self._entries else now
-        reset = max(0.0, oldest + WINDOW - now)
+        refill = max(0.0, oldest + WINDOW - now)
+        meters = {}
+        for name, limit in limited.items():
+            total = self._totals[METERS.index(name)]
+            reset = waits[name] or (refill if total else 0.0)
+            meters[name] = Meter(limit, max(0, limit - total), reset)
         return Admission(
             admitted=exceeded is None,
-            limit_requests=rpm,
-            remaining_requests=None if rpm is None else max(0, rpm - len(self._entries)),
-            reset_requests=wait_requests or (reset if rpm and len(self._entries) >= rpm else 0.0),
-            limit_tokens=tpm,
-            remaining_tokens=None if tpm is None else max(0, tpm - self._tokens),
-            reset_tokens=wait_tokens or (reset if self._tokens else 0.0),
-            retry_after=max(wait_requests, wait_tokens),
+            meters=meters,
+            retry_after=max(waits.values()),
             exceeded=exceeded,
         )
 
@@ -92,19 +125,20 @@ def go_duration(seconds: float) -> str:
 
 
 def openai_headers(admission: Admission) -> dict[str, str]:
+    """OpenAI reports requests and tokens only."""
     headers: dict[str, str] = {}
-    if admission.limit_requests is not None:
-        headers["x-ratelimit-limit-requests"] = str(admission.limit_requests)
-        headers["x-ratelimit-remaining-requests"] = str(admission.remaining_requests)
-        headers["x-ratelimit-reset-requests"] = go_duration(admission.reset_requests)
-    if admission.limit_tokens is not None:
-        headers["x-ratelimit-limit-tokens"] = str(admission.limit_tokens)
-        headers["x-ratelimit-remaining-tokens"] = str(admission.remaining_tokens)
-        headers["x-ratelimit-reset-tokens"] = go_duration(admission.reset_tokens)
+    for name in ("requests", "tokens"):
+        meter = admission.meter(name)
+        if meter is not None:
+            headers[f"x-ratelimit-limit-{name}"] = str(meter.limit)
+            headers[f"x-ratelimit-remaining-{name}"] = str(meter.remaining)
+            headers[f"x-ratelimit-reset-{name}"] = go_duration(meter.reset)
     return headers
 
 
 def anthropic_headers(admission: Admission, wall_now: datetime | None = None) -> dict[str, str]:
+    """`anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,
+    reset}`, resets as RFC 3339 timestamps."""
     now = wall_now or datetime.now(UTC)
 
     def stamp(seconds: float) -> str:
@@ -112,12 +146,11 @@ def anthropic_headers(admission: Admission, wall_now: datetime | None = None) ->
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     headers: dict[str, str] = {}
-    if admission.limit_requests is not None:
-        headers["anthropic-ratelimit-requests-limit"] = str(admission.limit_requests)
-        headers["anthropic-ratelimit-requests-remaining"] = str(admission.remaining_requests)
-        headers["anthropic-ratelimit-requests-reset"] = stamp(admission.reset_requests)
-    if admission.limit_tokens is not None:
-        headers["anthropic-ratelimit-tokens-limit"] = str(admission.limit_tokens)
-        headers["anthropic-ratelimit-tokens-remaining"] = str(admission.remaining_tokens)
-        headers["anthropic-ratelimit-tokens-reset"] = stamp(admission.reset_tokens)
+    for name in METERS:
+        meter = admission.meter(name)
+        if meter is not None:
+            prefix = f"anthropic-ratelimit-{name.replace('_', '-')}"
+            headers[f"{prefix}-limit"] = str(meter.limit)
+            headers[f"{prefix}-remaining"] = str(meter.remaining)
+            headers[f"{prefix}-reset"] = stamp(meter.reset)
     return headers
