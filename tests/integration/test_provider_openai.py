@@ -293,3 +293,25 @@ async def test_models_endpoints(provider: MockProvider) -> None:
     assert model.id == "gpt-4o"
     with pytest.raises(openai.NotFoundError):
         await sdk.models.retrieve("no-such-model")
+
+
+async def test_request_seed_repeats_an_answer_and_another_seed_changes_it(
+    provider: MockProvider,
+) -> None:
+    sdk = client(provider)
+
+    async def answer(**kwargs: object) -> str:
+        done = await sdk.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=ask(),  # type: ignore[arg-type]
+            **kwargs,  # type: ignore[arg-type]
+        )
+        return done.choices[0].message.content or ""
+
+    first, again = await answer(seed=11), await answer(seed=11)
+    others = {await answer(seed=seed) for seed in (12, 13, 14)}
+    assert first == again
+    assert others - {first}, "three other seeds all gave the seed-11 answer"
+    with pytest.raises(openai.BadRequestError) as caught:
+        await answer(seed="eleven")
+    assert caught.value.param == "seed"  # type: ignore[attr-defined]

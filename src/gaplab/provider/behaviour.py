@@ -43,7 +43,11 @@ def build_completion(
     tokens_in: int,
     faults: Sequence[ProviderFault] = (),
 ) -> Completion:
-    """The model's answer to `request`, cut to `max_tokens` and the model's output limit."""
+    """The model's answer to `request`, cut to `max_tokens` and the model's output limit.
+    A request `seed` joins the run seed: the same request with the same seed gets the same
+    answer, with another seed (most likely) another one, as OpenAI's best-effort promise."""
+    if request.seed is not None:
+        seed = request_rng(seed, "request-seed", str(request.seed)).getrandbits(63)
     wanted: dict[str, ProviderFault] = {f.behaviour: f for f in faults if f.behaviour}
     limit = min(request.max_tokens or spec.max_output, spec.max_output)
     if "content_filter" in wanted:

@@ -41,6 +41,7 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     json_mode: bool = False
     tool_choice: str | None = None  # "auto" | "none" | "required" | "function:<name>"
+    seed: int | None = None  # OpenAI's `seed`: same seed, same answer; another, another
 
     @property
     def question(self) -> str:

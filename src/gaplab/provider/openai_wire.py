@@ -71,6 +71,9 @@ def parse_chat_request(body: Any) -> ChatRequest:
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
         raise RequestError(400, "max_tokens must be a positive integer", "max_tokens")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise RequestError(400, "seed must be an integer", "seed")
     stream_options = body.get("stream_options") or {}
     stop = body.get("stop")
     metadata = body.get("metadata")
@@ -93,6 +96,7 @@ def parse_chat_request(body: Any) -> ChatRequest:
         tool_choice=_tool_choice(body.get("tool_choice")),
         json_mode=isinstance(response_format, dict)
         and response_format.get("type") in ("json_object", "json_schema"),
+        seed=seed,
     )
 
 
