@@ -2,13 +2,14 @@
 
 **uvloop.** The mock provider writes one socket chunk per streamed token: a thousand
 streams at 50 tokens/s is 50,000 writes a second, and with the standard loop the Python
-half of each `transport.write` is as dear as the system call. On uvloop (libuv, the
-transport written in C) the provider's p99 chunk lateness at 1,000 streams fell from
-105 ms to 20 ms on the 2-core benchmark machine (`python bench/provider.py --only
-streams`). It is used where it is installed (it is a dependency everywhere but Windows);
-`GAPLAB_EVENT_LOOP=asyncio` opts out, e.g. to rule it out when chasing a bug. The embedded
-proxy keeps its own standard loop on its own thread (`gaplab.netfault.server`), so only
-the loops created here change.
+half of each `transport.write` costs as much as the system call. On uvloop (libuv, the
+transport written in C) the provider's p99 chunk lateness at 1,000 streams, measured when
+each write happens, fell from 280-320 ms to 26-30 ms in most runs on the 2-core benchmark
+machine (`python bench/provider.py --only streams`; GAPLAB_EVENT_LOOP=asyncio for the
+other figure). It is used where it is installed (it is a dependency everywhere but
+Windows); `GAPLAB_EVENT_LOOP=asyncio` opts out, e.g. to rule it out when chasing a bug.
+The embedded proxy's thread makes its loop here too (`gaplab.netfault.server`); its CPU
+per proxied request fell from about 90 to 74 us (`bench/proxy.py`).
 
 **gc.freeze.** CPython's full collections walk every tracked object; right after start-up
 most of them are modules, classes and functions that will never be garbage. Freezing them

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from array import array
+from time import monotonic
 from typing import cast
 
 TICK = 0.001  # slot width (seconds): chunks due within one slot leave in the same wake-up
@@ -148,13 +149,16 @@ class StreamPacer:
         now = loop.time()
         horizon = now + TICK
         current = int(horizon / TICK)
+        # Loop time of each write, from the system's monotonic clock: one wake-up can take
+        # milliseconds, and a chunk written at its end must count as that much later.
+        offset = now - monotonic()
         occupied, slots = self._occupied, self._slots
         lateness, flush = self._lateness, self._flush
         self._firing = True
         try:
             while occupied and occupied[0] <= current:
                 for job in slots.pop(heapq.heappop(occupied)):
-                    flush(loop, job, now, horizon, lateness)
+                    flush(loop, job, offset, horizon, lateness)
         finally:
             self._firing = False
             if occupied:
@@ -164,7 +168,7 @@ class StreamPacer:
         self,
         loop: asyncio.AbstractEventLoop,
         job: _Job,
-        now: float,
+        offset: float,
         horizon: float,
         lateness: list[int],
     ) -> None:
@@ -185,6 +189,7 @@ class StreamPacer:
         while end < count and dues[end] <= horizon:
             end += 1
         # The first chunk of a write is its latest; its lateness stands for the batch.
+        now = monotonic() + offset
         late = int((now - dues[start]) / _BUCKET) if now > dues[start] else 0
         lateness[late if late < _BUCKETS else _BUCKETS - 1] += end - start
         self.chunks_sent += end - start
