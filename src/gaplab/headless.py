@@ -138,7 +138,9 @@ def run_headless(
         f"{run.scenario.duration:g}s) -> {run.run_dir}"
     )
     runtime.freeze_startup_objects()
-    result = runtime.run(execute(run, console))
+    # The standard loop, not uvloop: the load generator's aiohttp client, the busiest part
+    # of a run, measured 10-25 % slower on uvloop (see gaplab/runtime.py).
+    result = asyncio.run(execute(run, console))
     try:
         report, _ = write_reports(run, result, json_path=json_path, junit_path=junit_path)
     except OSError as exc:  # the run happened: show its scorecard, then say what failed

@@ -6,10 +6,16 @@ half of each `transport.write` costs as much as the system call. On uvloop (libu
 transport written in C) the provider's p99 chunk lateness at 1,000 streams, measured when
 each write happens, fell from 280-320 ms to 26-30 ms in most runs on the 2-core benchmark
 machine (`python bench/provider.py --only streams`; GAPLAB_EVENT_LOOP=asyncio for the
-other figure). It is used where it is installed (it is a dependency everywhere but
-Windows); `GAPLAB_EVENT_LOOP=asyncio` opts out, e.g. to rule it out when chasing a bug.
-The embedded proxy's thread makes its loop here too (`gaplab.netfault.server`); its CPU
-per proxied request fell from about 90 to 74 us (`bench/proxy.py`).
+other figure). The embedded proxy's thread makes its loop here too
+(`gaplab.netfault.server`): its CPU per proxied request fell from about 90 to 74 us
+(`bench/proxy.py`). So `lab provider serve`, `lab proxy serve`, the `mock_llm` fixture and
+the proxy thread use it where it is installed (a dependency everywhere but Windows);
+`GAPLAB_EVENT_LOOP=asyncio` opts out, e.g. to rule it out when chasing a bug.
+
+`lab run`'s own loop stays the standard one: it carries the load generator, whose aiohttp
+client did 10-25 % fewer requests a second on uvloop in A/B rounds against the same
+server (medians 2,575 vs 3,378 req/s at 100 users), and that client is what saturates
+first when the target is fast.
 
 **gc.freeze.** CPython's full collections walk every tracked object; right after start-up
 most of them are modules, classes and functions that will never be garbage. Freezing them
