@@ -117,16 +117,24 @@ async def test_chunks_already_due_leave_together_as_valid_chunked_encoding() -> 
     assert pacer.writes == 1 and pacer.chunks_sent == 4
 
 
+async def _streaming(
+    pacer: StreamPacer, writer: asyncio.StreamWriter, reader: asyncio.StreamReader, count: int
+) -> asyncio.Task[None]:
+    """A stream of `count` chunks 20 ms apart, once its first chunk has arrived."""
+    loop = asyncio.get_running_loop()
+    schedule = Schedule()
+    for index in range(count):
+        schedule.add(loop.time() + 0.02 * (index + 1), b"chunk %d" % index)
+    send = asyncio.create_task(pacer.send(writer.transport, schedule.seal()))
+    await asyncio.wait_for(reader.read(100), 5)
+    return send
+
+
 async def test_a_client_that_leaves_ends_its_stream_with_connection_reset() -> None:
     pacer = StreamPacer()
-    loop = asyncio.get_running_loop()
     writer, reader, server = await _pair()
     try:
-        schedule = Schedule()
-        for index in range(50):
-            schedule.add(loop.time() + 0.02 * (index + 1), b"chunk %d" % index)
-        send = asyncio.create_task(pacer.send(writer.transport, schedule.seal()))
-        await asyncio.wait_for(reader.read(100), 5)  # the first chunk arrived
+        send = await _streaming(pacer, writer, reader, 50)
         writer.transport.abort()  # the server side sees its client gone
         with pytest.raises(ConnectionResetError):
             await asyncio.wait_for(send, 5)
@@ -137,19 +145,14 @@ async def test_a_client_that_leaves_ends_its_stream_with_connection_reset() -> N
 
 async def test_a_cancelled_stream_writes_nothing_more() -> None:
     pacer = StreamPacer()
-    loop = asyncio.get_running_loop()
     writer, reader, server = await _pair()
     try:
-        schedule = Schedule()
-        for index in range(20):
-            schedule.add(loop.time() + 0.05 * (index + 1), b"chunk %d" % index)
-        send = asyncio.create_task(pacer.send(writer.transport, schedule.seal()))
-        await asyncio.wait_for(reader.read(100), 5)
+        send = await _streaming(pacer, writer, reader, 50)
         send.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await send
         sent = pacer.chunks_sent
-        await asyncio.sleep(0.3)  # six more chunks would have been due
+        await asyncio.sleep(0.3)  # fifteen more chunks would have been due
         assert pacer.chunks_sent == sent
     finally:
         _close(writer, server)
