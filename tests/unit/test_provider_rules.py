@@ -30,7 +30,7 @@ def test_request_window_slides_and_says_when_it_reopens() -> None:
 def test_token_window_counts_tokens_and_headers_show_it() -> None:
     window = RateWindow(RateLimits(tokens_per_minute=1000))
     first = window.admit(0.0, 600)
-    assert first.admitted and first.remaining_tokens == 400
+    assert first.admitted and first.meters["tokens"].remaining == 400
     refused = window.admit(5.0, 600)
     assert refused.exceeded == "tokens" and refused.retry_after == pytest.approx(55.0)
     headers = openai_headers(first)
@@ -46,7 +46,7 @@ def test_input_and_output_token_meters_refuse_separately_and_anthropic_reports_a
         requests_per_minute=100, input_tokens_per_minute=1000, output_tokens_per_minute=300
     )
     window = RateWindow(limits)
-    first = window.admit(0.0, 700 + 200, output_tokens=200)  # 700 in, max_tokens 200
+    first = window.admit(0.0, 700, output_tokens=200)  # 700 in, max_tokens 200
     assert first.admitted
     headers = anthropic_headers(first, wall_now=datetime(2026, 1, 1, tzinfo=UTC))
     assert headers["anthropic-ratelimit-input-tokens-remaining"] == "300"
@@ -56,13 +56,13 @@ def test_input_and_output_token_meters_refuse_separately_and_anthropic_reports_a
     assert "anthropic-ratelimit-tokens-limit" not in headers  # not configured
     assert "x-ratelimit-limit-input-tokens" not in openai_headers(first)  # OpenAI has none
     # Small input, but the output allowance does not fit: output refuses, input has room.
-    refused = window.admit(10.0, 50 + 200, output_tokens=200)
+    refused = window.admit(10.0, 50, output_tokens=200)
     assert not refused.admitted and refused.exceeded == "output_tokens"
     assert refused.retry_after == pytest.approx(50.0)
     # Output fits, input does not.
-    refused = window.admit(10.0, 400 + 50, output_tokens=50)
+    refused = window.admit(10.0, 400, output_tokens=50)
     assert refused.exceeded == "input_tokens"
-    assert window.admit(61.0, 400 + 200, output_tokens=200).admitted  # the first call left
+    assert window.admit(61.0, 400, output_tokens=200).admitted  # the first call left
 
 
 def test_go_durations() -> None:

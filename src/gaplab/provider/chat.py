@@ -159,8 +159,7 @@ _RATE_UNITS = {
 def _admit(
     state: ProviderState, wire: Wire, chat: ChatRequest, spec: ModelSpec, log: CallLog
 ) -> None:
-    allowance = chat.max_tokens or 0
-    admission = state.rate_window.admit(state.clock.now(), log.tokens_in + allowance, allowance)
+    admission = state.rate_window.admit(state.clock.now(), log.tokens_in, chat.max_tokens or 0)
     if wire.dialect == "anthropic":
         log.extra_headers.update(anthropic_headers(admission))
     else:
@@ -168,9 +167,8 @@ def _admit(
     if admission.admitted:
         return
     wait = max(0.001, admission.retry_after)
-    exceeded = admission.exceeded or "requests"
-    meter = admission.meter(exceeded)
-    limit = meter.limit if meter is not None else 0
+    exceeded = admission.exceeded or "requests"  # always set when a call is refused
+    limit = admission.meters[exceeded].limit
     unit = _RATE_UNITS[exceeded]
     raise Refused(
         429,

@@ -37,14 +37,6 @@ class Admission:
     retry_after: float  # 0 when admitted
     exceeded: str | None  # the METERS name that refused the call, if one did
 
-    def meter(self, name: str) -> Meter | None:
-        return self.meters.get(name)
-
-    @property
-    def remaining_tokens(self) -> int | None:
-        meter = self.meters.get("tokens")
-        return None if meter is None else meter.remaining
-
 
 class RateWindow:
     """Up to four meters over one sliding window: requests, all tokens, input tokens and
@@ -52,12 +44,18 @@ class RateWindow:
     counted from `max_tokens` at admission, since the answer is not written yet)."""
 
     def __init__(self, limits: RateLimits) -> None:
-        self._limits = {
-            "requests": limits.requests_per_minute,
-            "tokens": limits.tokens_per_minute,
-            "input_tokens": limits.input_tokens_per_minute,
-            "output_tokens": limits.output_tokens_per_minute,
-        }
+        per_meter = (
+            limits.requests_per_minute,
+            limits.tokens_per_minute,
+            limits.input_tokens_per_minute,
+            limits.output_tokens_per_minute,
+        )
+        # (index into METERS and the amounts, name, limit) of the meters that are limited
+        self._limited = [
+            (index, name, limit)
+            for index, (name, limit) in enumerate(zip(METERS, per_meter, strict=True))
+            if limit is not None
+        ]
         # (time, amount per meter, in METERS order)
         self._entries: deque[tuple[float, tuple[int, int, int, int]]] = deque()
         self._totals = [0, 0, 0, 0]
@@ -70,8 +68,6 @@ class RateWindow:
 
     def _wait(self, now: float, index: int, needed: int, limit: int) -> float:
         """Seconds until meter `index` holds at most `limit - needed`."""
-        if needed > limit:
-            return WINDOW  # never fits; say a full window, as the real services do
         excess = self._totals[index] + needed - limit
         if excess <= 0:
             return 0.0
@@ -79,22 +75,20 @@ class RateWindow:
             excess -= amounts[index]
             if excess <= 0:
                 return max(0.0, t + WINDOW - now)
-        return WINDOW
+        return WINDOW  # more than the limit: never fits; a full window, as the services say
 
-    def admit(self, now: float, tokens: int, output_tokens: int = 0) -> Admission:
+    def admit(self, now: float, input_tokens: int, output_tokens: int = 0) -> Admission:
         """Count the call if every meter has room, and describe the window either way.
-        `tokens` is the whole call (input plus the output allowance), `output_tokens` the
-        output allowance alone."""
-        limited = {name: limit for name, limit in self._limits.items() if limit is not None}
-        if not limited:
+        `output_tokens` is the call's output allowance (`max_tokens`)."""
+        if not self._limited:
             return Admission(True, {}, 0.0, None)
         self._expire(now)
-        amounts = (1, tokens, tokens - output_tokens, output_tokens)
+        amounts = (1, input_tokens + output_tokens, input_tokens, output_tokens)
         waits = {
-            name: self._wait(now, METERS.index(name), amounts[METERS.index(name)], limit)
-            for name, limit in limited.items()
+            name: self._wait(now, index, amounts[index], limit)
+            for index, name, limit in self._limited
         }
-        exceeded = next((name for name in METERS if waits.get(name, 0.0) > 0), None)
+        exceeded = next((name for name, wait in waits.items() if wait > 0), None)
         if exceeded is None:
             self._entries.append((now, amounts))
             for index, amount in enumerate(amounts):
@@ -102,8 +96,8 @@ class RateWindow:
         oldest = self._entries[0][0] if self._entries else now
         refill = max(0.0, oldest + WINDOW - now)
         meters = {}
-        for name, limit in limited.items():
-            total = self._totals[METERS.index(name)]
+        for index, name, limit in self._limited:
+            total = self._totals[index]
             reset = waits[name] or (refill if total else 0.0)
             meters[name] = Meter(limit, max(0, limit - total), reset)
         return Admission(
@@ -128,7 +122,7 @@ def openai_headers(admission: Admission) -> dict[str, str]:
     """OpenAI reports requests and tokens only."""
     headers: dict[str, str] = {}
     for name in ("requests", "tokens"):
-        meter = admission.meter(name)
+        meter = admission.meters.get(name)
         if meter is not None:
             headers[f"x-ratelimit-limit-{name}"] = str(meter.limit)
             headers[f"x-ratelimit-remaining-{name}"] = str(meter.remaining)
@@ -147,7 +141,7 @@ def anthropic_headers(admission: Admission, wall_now: datetime | None = None) ->
 
     headers: dict[str, str] = {}
     for name in METERS:
-        meter = admission.meter(name)
+        meter = admission.meters.get(name)
         if meter is not None:
             prefix = f"anthropic-ratelimit-{name.replace('_', '-')}"
             headers[f"{prefix}-limit"] = str(meter.limit)
