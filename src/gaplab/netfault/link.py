@@ -50,10 +50,8 @@ class Link:
             if not self._backlog_paused and self.backlog() > HIGH_WATER:
                 self._backlog_paused = True
                 self._update_reading()
-        elif self.dest is None:
-            self._pending.append(data)
-        elif not self.done:
-            self.dest.write(data)
+        else:
+            self._send(data)
 
     def feed_eof(self) -> None:
         if self._source_ended:
@@ -69,25 +67,22 @@ class Link:
         self.dest = dest
         pending, self._pending = self._pending, []
         for data in pending:
-            if self.done:
-                break
-            if data is None:
-                self.done = True
-                dest.close()
-            else:
-                dest.write(data)
+            self._send(data)
 
     def deliver(self, item: Item) -> None:
+        self._send(None if item is None else item.data)
+
+    def _send(self, data: bytes | None) -> None:
+        """Bytes to the destination (None: close it), held until it exists."""
         if self.done:
             return
         if self.dest is None:
-            self._pending.append(None if item is None else item.data)
-            return
-        if item is None:
+            self._pending.append(data)
+        elif data is None:
             self.done = True
             self.dest.close()
         else:
-            self.dest.write(item.data)
+            self.dest.write(data)
 
     def reset_connection(self, after: float) -> None:
         self.connection.reset_after(after)

@@ -60,7 +60,6 @@ async def send_stream(
     if kind == "wrong_order":
         opening += speller.out_of_order()
     await response.write(opening)
-    fault_at = fault.stream_after if fault is not None and kind in _ENDING_FAULTS else None
     schedule, broken = _schedule(
         wire, speller, done, asyncio.get_running_loop().time(), rate, fault
     )
@@ -69,7 +68,7 @@ async def send_stream(
         return await _break(state, wire, response, speller, log, kind, *broken)
     if done.tool_calls:
         await response.write(speller.tool_calls())
-    if fault_at is not None:
+    if kind in _ENDING_FAULTS:  # the answer ended before the fault's token: break at its end
         return await _break(state, wire, response, speller, log, kind, "", 0)
     await response.write(speller.closing())
     await response.write_eof()
