@@ -28,8 +28,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
+from common import serve_hello  # bench/common.py
 from gaplab.engine.clock import MonotonicClock
 from gaplab.engine.events import Event
 from gaplab.load.users import LoadGenerator
@@ -43,17 +43,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def _serve(ports: Any, ready: Any) -> None:
     async def main() -> None:
-        async def hello(request: web.Request) -> web.Response:
-            await request.read()
-            return web.json_response({"answer": "hello"})
-
-        app = web.Application()
-        app.router.add_post("/chat", hello)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        hello_port = runner.addresses[0][1]
+        hello_port = await serve_hello("/chat")
         profile = load_profile("openai").with_latency_scale(1e-6)  # answer at once
         profile = profile.model_copy(update={"rate_limits": RateLimits()})  # and never 429
         provider = MockProvider(profile, seed=1)

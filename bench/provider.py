@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
+from common import closed_loop_rate, serve_hello  # bench/common.py
 from gaplab import runtime
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
@@ -72,17 +72,7 @@ def _bench_profile(tokens_per_second: float) -> Any:
 def _serve(kind: str, port_queue: Any, tokens_per_second: float) -> None:
     async def main() -> None:
         if kind == "bare":
-
-            async def hello(_: web.Request) -> web.Response:
-                return web.json_response({"hello": "world"})
-
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", hello)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            port = await serve_hello("/v1/chat/completions")
         else:
             provider = MockProvider(_bench_profile(tokens_per_second), journal_capacity=10_000)
             await provider.start()
@@ -107,22 +97,7 @@ def _start(kind: str, tokens_per_second: float = 1e9) -> tuple[Any, int]:
 
 async def _requests_per_second(port: int, seconds: float, users: int = 50) -> float:
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
-    done = 0
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=users)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def user() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                async with session.post(url, json=BODY) as response:
-                    await response.read()
-                    assert response.status == 200
-                done += 1
-
-        start = time.perf_counter()
-        await asyncio.gather(*(user() for _ in range(users)))
-        return done / (time.perf_counter() - start)
+    return await closed_loop_rate(url, seconds, users, json=BODY)
 
 
 async def _stream_lateness(

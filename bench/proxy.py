@@ -29,6 +29,7 @@ from typing import Any
 
 import aiohttp
 
+from common import closed_loop_rate  # bench/common.py
 from gaplab.netfault import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyServer
 
 UPSTREAM = r"""
@@ -61,32 +62,15 @@ async def sequential(session: aiohttp.ClientSession, url: str, n: int) -> list[f
     return times
 
 
-async def throughput(url: str, seconds: float, workers: int) -> float:
-    done = 0
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=workers)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                async with session.get(url) as response:
-                    await response.read()
-                done += 1
-
-        await asyncio.gather(*(worker() for _ in range(workers)))
-    return done / seconds
-
-
 def _throughput_child(url: str, seconds: float, workers: int, out: Any) -> None:
-    out.put(asyncio.run(throughput(url, seconds, workers)))
+    out.put(asyncio.run(closed_loop_rate(url, seconds, workers)))
 
 
 async def throughput_from(client: str, url: str, seconds: float, workers: int) -> float:
     """Requests/s from a client in this process, or in a process of its own (as the target
     is in a lab run: the proxy's clients never share its interpreter)."""
     if client == "here":
-        return await throughput(url, seconds, workers)
+        return await closed_loop_rate(url, seconds, workers)
     out: Any = multiprocessing.Queue()
     child = multiprocessing.Process(target=_throughput_child, args=(url, seconds, workers, out))
     child.start()
