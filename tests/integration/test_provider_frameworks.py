@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -32,16 +33,15 @@ def new_calls(llm: MockLLM, before: int, count: int) -> list:  # type: ignore[ty
     return llm.wait_for_calls(before + count)[before:]
 
 
-def test_langchain_invoke_stream_and_usage(llm: MockLLM) -> None:
+def langchain_chat(llm: MockLLM, **options: Any) -> Any:
+    """LangChain's ChatOpenAI pointed at the mock."""
     from langchain_openai import ChatOpenAI
 
-    chat = ChatOpenAI(
-        model="gpt-4o-mini",
-        base_url=llm.openai_base_url,
-        api_key="k",  # type: ignore[arg-type]
-        max_tokens=120,
-        stream_usage=True,
-    )
+    return ChatOpenAI(model="gpt-4o-mini", base_url=llm.openai_base_url, api_key="k", **options)
+
+
+def test_langchain_invoke_stream_and_usage(llm: MockLLM) -> None:
+    chat = langchain_chat(llm, max_tokens=120, stream_usage=True)
     before = len(llm.calls)
     reply = chat.invoke(QUESTION)
     streamed = "".join(str(chunk.content) for chunk in chat.stream(QUESTION))
@@ -55,14 +55,8 @@ def test_langchain_invoke_stream_and_usage(llm: MockLLM) -> None:
 
 def test_langchain_retries_a_429_as_the_sdk_does(llm: MockLLM) -> None:
     import openai
-    from langchain_openai import ChatOpenAI
 
-    chat = ChatOpenAI(
-        model="gpt-4o-mini",
-        base_url=llm.openai_base_url,
-        api_key="k",  # type: ignore[arg-type]
-        max_retries=1,
-    )
+    chat = langchain_chat(llm, max_retries=1)
     llm.set_faults({"error": 429, "retry_after": "10ms"})
     before = len(llm.calls)
     with pytest.raises(openai.RateLimitError):
