@@ -161,19 +161,18 @@ class LoadGenerator:
         headers = self._template.headers(names)
         headers[spec.correlation_header] = request_id
         data = self._template.body(names)
-
-        def judge(status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
-            verdict = classify(status, payload, headers, self._target.response, self._markers)
-            return verdict.outcome, verdict.detail
-
         await self._exchange(
             _InFlight(request_id, user, self._phase(), self._clock.now(), "ai"),
             spec.method,
             url,
             headers,
             data,
-            judge,
+            self._judge_ai,
         )
+
+    def _judge_ai(self, status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
+        verdict = classify(status, payload, headers, self._target.response, self._markers)
+        return verdict.outcome, verdict.detail
 
     async def _exchange(
         self,
