@@ -9,7 +9,6 @@ spill file (a sparse index of line offsets keeps that a short seek), or reported
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import IO
+
+import orjson
 
 from gaplab.provider.journal import ProviderCall
 
@@ -44,17 +45,17 @@ class JournalView:
         self._total = 0
         self._on_call = on_call
         self.spill_path = spill_path
-        self._spill: IO[str] | None = None
+        self._spill: IO[bytes] | None = None
         self._offsets: list[int] = []
         if spill_path is not None:
             spill_path.parent.mkdir(parents=True, exist_ok=True)
-            self._spill = spill_path.open("w", encoding="utf-8")
+            self._spill = spill_path.open("wb")
 
     def append(self, call: ProviderCall) -> None:
         if self._spill is not None:
             if self._total % _INDEX_EVERY == 0:
                 self._offsets.append(self._spill.tell())
-            self._spill.write(json.dumps(call.to_dict(), separators=(",", ":")) + "\n")
+            self._spill.write(orjson.dumps(call.to_dict()) + b"\n")
         self._records.append(call)
         self._total += 1
         if self._on_call is not None:
@@ -103,14 +104,14 @@ class JournalView:
         self._spill.flush()
         block = start // _INDEX_EVERY
         calls: list[ProviderCall] = []
-        with self.spill_path.open("r", encoding="utf-8") as reader:
+        with self.spill_path.open("rb") as reader:
             reader.seek(self._offsets[block])
             for position, line in enumerate(reader, start=block * _INDEX_EVERY):
                 if position < start:
                     continue
                 if len(calls) == count:
                     break
-                calls.append(ProviderCall.from_dict(json.loads(line)))
+                calls.append(ProviderCall.from_dict(orjson.loads(line)))
         return calls
 
     def flush(self) -> None:
