@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -26,7 +28,7 @@ from gaplab.report.writers import write_json, write_junit
 PLAIN_EVERY = 5.0  # seconds between plain progress lines in CI logs
 
 
-def report_for(run: LabRun, result: RunResult) -> dict[str, object]:
+def report_for(run: LabRun, result: RunResult) -> dict[str, Any]:
     return build_report(
         run_id=result.run_id,
         status=result.status,
@@ -39,27 +41,41 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, object]:
     )
 
 
-def write_reports(
+@dataclass(frozen=True)
+class Finished:
+    """A run's report, where it was written, and the exit code: what every front end shows."""
+
+    report: dict[str, Any]
+    exit_code: ExitCode
+    report_path: Path
+    problem: str | None = None  # a report file that could not be written
+
+
+def finish_run(
     run: LabRun, result: RunResult, *, json_path: Path | None, junit_path: Path | None
-) -> tuple[dict[str, object], Path]:
-    """`run_dir/report.json` always, `--json` and `--junit` when asked (every front end)."""
+) -> Finished:
+    """Write `run_dir/report.json` always, `--json` and `--junit` when asked, and pick the
+    exit code: failed -> 3, interrupted -> 130, else ready -> 0, not ready -> 1. A report
+    that cannot be written is a lab error (3), unless the run was interrupted (130); the
+    report is still returned, so the scorecard is not lost."""
     report = report_for(run, result)
     report_path = result.run_dir / "report.json"
-    write_json(report, report_path)
-    if json_path is not None:
-        write_json(report, json_path)
-    if junit_path is not None:
-        write_junit(report, junit_path)
-    return report, report_path
-
-
-def exit_code_for(result: RunResult) -> ExitCode:
-    """failed -> 3, interrupted -> 130, else ready -> 0, not ready -> 1."""
     if result.status == "failed":
-        return ExitCode.LAB_ERROR
-    if result.status == "interrupted":
-        return ExitCode.INTERRUPTED
-    return ExitCode.READY if result.scorecard.ready else ExitCode.NOT_READY
+        code = ExitCode.LAB_ERROR
+    elif result.status == "interrupted":
+        code = ExitCode.INTERRUPTED
+    else:
+        code = ExitCode.READY if result.scorecard.ready else ExitCode.NOT_READY
+    try:
+        write_json(report, report_path)
+        if json_path is not None:
+            write_json(report, json_path)
+        if junit_path is not None:
+            write_junit(report, junit_path)
+    except OSError as exc:
+        failed = code if code is ExitCode.INTERRUPTED else ExitCode.LAB_ERROR
+        return Finished(report, failed, report_path, f"writing a report: {exc}")
+    return Finished(report, code, report_path)
 
 
 async def _progress(run: LabRun, console: Console) -> None:
@@ -141,19 +157,17 @@ def run_headless(
     # The standard loop, not uvloop: the load generator's aiohttp client, the busiest part
     # of a run, measured 10-25 % slower on uvloop (see gaplab/runtime.py).
     result = asyncio.run(execute(run, console))
-    try:
-        report, _ = write_reports(run, result, json_path=json_path, junit_path=junit_path)
-    except OSError as exc:  # the run happened: show its scorecard, then say what failed
-        report = report_for(run, result)
-        print_scorecard(console, report)
-        console.print(f"lab error: writing a report: {exc}", style="bold red", markup=False)
-        return ExitCode.INTERRUPTED if result.status == "interrupted" else ExitCode.LAB_ERROR
+    finished = finish_run(run, result, json_path=json_path, junit_path=junit_path)
+    if finished.problem is not None:  # the run happened: show its scorecard, then say why
+        print_scorecard(console, finished.report)
+        console.print(f"lab error: {finished.problem}", style="bold red", markup=False)
+        return finished.exit_code
     if result.status == "failed":
         assert result.error is not None
         console.print(f"lab error: {result.error}", style="bold red", markup=False, highlight=False)
         if result.target_log is not None:
             console.print(f"target log: {result.target_log}", markup=False)
-        return ExitCode.LAB_ERROR
-    print_scorecard(console, report)
+        return finished.exit_code
+    print_scorecard(console, finished.report)
     console.print(f"journal: {result.run_dir / 'events.jsonl'}", markup=False, highlight=False)
-    return exit_code_for(result)
+    return finished.exit_code

@@ -23,9 +23,9 @@ from textual.worker import Worker, WorkerState
 from gaplab.engine.run import LabRun, RunResult
 from gaplab.errors import InputError
 from gaplab.exit_codes import ExitCode
+from gaplab.headless import Finished, finish_run
 from gaplab.tui.catalog import Catalog, default_catalog
 from gaplab.tui.commands import lab_commands
-from gaplab.tui.finish import Finished, finish_run
 from gaplab.tui.screens.home import HomeScreen
 from gaplab.tui.screens.live import LiveRunScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen

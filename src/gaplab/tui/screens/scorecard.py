@@ -16,8 +16,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from gaplab.headless import Finished
 from gaplab.report.model import verdict_headline
-from gaplab.tui.finish import Finished
 from gaplab.tui.widgets.checklist import verdict_text
 from gaplab.tui.widgets.rates import ms
 
