@@ -5,7 +5,9 @@ required max_tokens), message bodies, the SSE event sequence and error bodies wi
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from gaplab.provider.calls import ChatRequest, Completion, RequestError
@@ -81,6 +83,13 @@ def _tool_choice(choice: Any) -> str | None:
 def _event(kind: str, data: dict[str, Any]) -> bytes:
     payload = json.dumps(data, separators=(",", ":")).encode()
     return b"event: " + kind.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _text_delta(piece: str) -> bytes:
+    """`"delta":{...}}` and the event's end, as `_event` spells them (answers reuse a
+    small vocabulary of pieces, hence the cache)."""
+    return b'"delta":{"type":"text_delta","text":' + json.dumps(piece).encode() + b"}}\n\n"
 
 
 class AnthropicWire:
@@ -199,6 +208,16 @@ class AnthropicStreamSpeller:
                 "delta": {"type": "text_delta", "text": piece},
             },
         )
+
+    def texts(self, pieces: Sequence[str], index: int = 0) -> list[bytes]:
+        """`text` for each of `pieces`, the deltas spelled from a template (same bytes)."""
+        if not pieces:
+            return []
+        first = self.text(pieces[0], index)
+        head = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,' % (
+            self._next_index
+        )
+        return [first] + [head + _text_delta(piece) for piece in pieces[1:]]
 
     def _close_text(self) -> bytes:
         if not self._text_open:

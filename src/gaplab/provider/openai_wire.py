@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -234,6 +235,11 @@ class ChunkWriter:
     def content(self, text: str, index: int = 0, key: str = "content") -> bytes:
         return self._content_head + _content_delta(index, key, text) + self._content_tail
 
+    def contents(self, texts: Sequence[str], index: int = 0, key: str = "content") -> list[bytes]:
+        """`content` for each of `texts`: a whole answer's chunks in one go."""
+        head, tail = self._content_head, self._content_tail
+        return [head + _content_delta(index, key, text) + tail for text in texts]
+
     def tool_call_start(self, position: int, call_id: str, name: str) -> bytes:
         delta = {
             "tool_calls": [
@@ -315,6 +321,9 @@ class OpenAIStreamSpeller:
 
     def text(self, piece: str, index: int = 0) -> bytes:
         return self._writer.content(piece, index, "refusal" if self._done.refusal else "content")
+
+    def texts(self, pieces: Sequence[str], index: int = 0) -> list[bytes]:
+        return self._writer.contents(pieces, index, "refusal" if self._done.refusal else "content")
 
     def tool_calls(self) -> bytes:
         parts = []
