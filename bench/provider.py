@@ -39,17 +39,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from common import closed_loop_rate, serve_hello  # bench/common.py
 from gaplab import runtime
+from gaplab.provider import pacer_pool
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.pacer import Schedule, StreamPacer
 from gaplab.provider.profiles import LatencyProfile, RateLimits, load_profile
 from gaplab.provider.recorder import JournalView
 from gaplab.provider.server import MockProvider
-from gaplab.provider.tokens import piece_tokens, pieces
 
 BODY = {
     "model": "gpt-4o-mini",
@@ -69,12 +67,14 @@ def _bench_profile(tokens_per_second: float) -> Any:
     )
 
 
-def _serve(kind: str, port_queue: Any, tokens_per_second: float) -> None:
+def _serve(kind: str, port_queue: Any, tokens_per_second: float, workers: int) -> None:
     async def main() -> None:
         if kind == "bare":
             port = await serve_hello("/v1/chat/completions")
         else:
-            provider = MockProvider(_bench_profile(tokens_per_second), journal_capacity=10_000)
+            provider = MockProvider(
+                _bench_profile(tokens_per_second), journal_capacity=10_000, stream_workers=workers
+            )
             await provider.start()
             if kind == "streams":
                 provider.set_faults([ProviderFault(behaviour="huge_output", huge_tokens=800)])
@@ -86,10 +86,10 @@ def _serve(kind: str, port_queue: Any, tokens_per_second: float) -> None:
     runtime.run(main())
 
 
-def _start(kind: str, tokens_per_second: float = 1e9) -> tuple[Any, int]:
+def _start(kind: str, tokens_per_second: float = 1e9, workers: int = 0) -> tuple[Any, int]:
     queue: Any = multiprocessing.Queue()
     process = multiprocessing.Process(
-        target=_serve, args=(kind, queue, tokens_per_second), daemon=True
+        target=_serve, args=(kind, queue, tokens_per_second, workers), daemon=True
     )
     process.start()
     return process, queue.get(timeout=30)
@@ -100,54 +100,72 @@ async def _requests_per_second(port: int, seconds: float, users: int = 50) -> fl
     return await closed_loop_rate(url, seconds, users, json=BODY)
 
 
-async def _stream_lateness(
-    port: int, streams: int, rate: float, ramp: float = 2.0
-) -> dict[str, float]:
-    url = f"http://127.0.0.1:{port}/v1/chat/completions"
-    lateness: list[float] = []
-    body = {**BODY, "stream": True, "max_tokens": 500}  # 10 s per stream at 50 tokens/s
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=600)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+def _drain_streams(port: int, streams: int, ramp: float, out: Any) -> None:
+    """The client of the streams benchmark, in a process of its own: opens `streams`
+    streaming requests over `ramp` seconds on raw sockets, reads every byte of every stream
+    as it arrives, and checks that each ended with `data: [DONE]` and the last HTTP chunk.
 
-        async def one(index: int) -> None:
-            # Streams open over a ramp, as a load test would, then all run at once.
-            await asyncio.sleep(ramp * index / streams)
-            async with session.post(url, json=body) as response:
-                first: float | None = None
-                tokens = 0.0
-                buffer = b""
-                async for data in response.content.iter_any():
-                    now = time.perf_counter()
-                    *events, buffer = (buffer + data).split(b"\n\n")
-                    for event in events:
-                        if not event.startswith(b"data: {"):
-                            continue
-                        if first is None:  # the role chunk: the server's schedule starts
-                            first = now
-                            continue
-                        # Cheaper than parsing the whole chunk: this client must keep up.
-                        at = event.find(b'"delta":{"content":')
-                        if at < 0:
-                            continue
-                        end = event.find(b'},"logprobs"', at)
-                        text = json.loads(event[at + 19 : end])
-                        if text:
-                            tokens += sum(piece_tokens(p) for p in pieces(text))
-                            lateness.append(max(0.0, now - (first + tokens / rate)))
+    Raw sockets because on a 2-core machine the client shares the cores with the provider:
+    an aiohttp client parsing every event took a whole core and still fell 200 ms behind,
+    so it measured itself. This one takes about half a core."""
+    import selectors
 
-        await asyncio.gather(*(one(index) for index in range(streams)))
-        async with session.get(f"http://127.0.0.1:{port}/_lab/health") as response:
-            server = (await response.json())["stream_lateness_ms"]
-    lateness.sort()
-    return {
-        "chunks": len(lateness),
-        "p50_ms": 1000 * statistics.median(lateness),
-        "p99_ms": 1000 * lateness[int(0.99 * (len(lateness) - 1))],
-        "max_ms": 1000 * lateness[-1],
-        "server_p50_ms": server["p50"],
-        "server_p99_ms": server["p99"],
-    }
+    body = json.dumps({**BODY, "stream": True, "max_tokens": 500}).encode()
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body)
+    )
+    selector = selectors.DefaultSelector()
+    tails: dict[socket.socket, bytes] = {}
+    start = time.perf_counter()
+    opened = finished = complete = received = peak = 0
+    all_open_at: float | None = None
+    while finished < streams:
+        due = start + ramp * opened / streams
+        while opened < streams and time.perf_counter() >= due:
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setblocking(False)
+            sock.sendall(request)
+            selector.register(sock, selectors.EVENT_READ)
+            tails[sock] = b""
+            opened += 1
+            due = start + ramp * opened / streams
+        if opened - finished > peak:
+            peak = opened - finished
+            if peak == streams:
+                all_open_at = time.perf_counter() - start
+        timeout: float | None = None
+        if opened < streams:
+            timeout = max(0.0, due - time.perf_counter())
+        for key, _ in selector.select(timeout):
+            sock = key.fileobj  # type: ignore[assignment]
+            data = sock.recv(1 << 16)
+            received += len(data)
+            tail = (tails[sock] + data)[-64:]
+            tails[sock] = tail
+            if not data or tail.endswith(b"0\r\n\r\n"):
+                complete += tail.endswith(b"data: [DONE]\n\n\r\n0\r\n\r\n")
+                selector.unregister(sock)
+                sock.close()
+                finished += 1
+    out.put(
+        {
+            "complete": complete,
+            "peak": peak,
+            "all_open_at": all_open_at,
+            "mb": received / 1e6,
+            "seconds": time.perf_counter() - start,
+            "cpu": time.process_time(),
+        }
+    )
+
+
+def _health(port: int) -> dict[str, Any]:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /_lab/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw = b"".join(iter(lambda: sock.recv(65536), b""))
+    result: dict[str, Any] = json.loads(raw.partition(b"\r\n\r\n")[2])
+    return result
 
 
 def _rss_mb() -> float:
@@ -217,6 +235,14 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument(
+        "--stream-workers",
+        default=f"0,{pacer_pool.auto_workers()}",
+        help="comma-separated stream-worker counts to compare (default: 0 and auto)",
+    )
+    parser.add_argument(
+        "--ramp", type=float, default=2.0, help="seconds over which the streams open"
+    )
+    parser.add_argument(
         "--only",
         choices=("requests", "streams", "pacer", "journal"),
         action="append",
@@ -227,7 +253,8 @@ def main() -> None:
     if "requests" in parts:
         _bench_requests(args.seconds)
     if "streams" in parts:
-        _bench_streams(args.streams)
+        workers = [int(part) for part in args.stream_workers.split(",")]
+        _bench_streams(args.streams, list(dict.fromkeys(workers)), args.ramp)
     if "pacer" in parts:
         _bench_pacer(args.streams)
     if "journal" in parts:
@@ -256,19 +283,33 @@ def _bench_requests(seconds: float) -> None:
     )
 
 
-def _bench_streams(streams: int) -> None:
-    streamer, stream_port = _start("streams", tokens_per_second=50.0)
-    try:
-        result = runtime.run(_stream_lateness(stream_port, streams, 50.0))
-    finally:
-        streamer.terminate()
-    print(
-        f"{streams} streams at 50 tok/s: {result['chunks']:,} chunks; lateness as sent "
-        f"by the provider p50 {result['server_p50_ms']:.1f} ms, p99 "
-        f"{result['server_p99_ms']:.1f} ms (goal p99 < 20 ms); as received by this one "
-        f"client p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-        f"max {result['max_ms']:.1f} ms"
-    )
+def _bench_streams(streams: int, workers: list[int], ramp: float) -> None:
+    for count in workers:
+        streamer, port = _start("streams", tokens_per_second=50.0, workers=count)
+        try:
+            queue: Any = multiprocessing.Queue()
+            client = multiprocessing.Process(
+                target=_drain_streams, args=(port, streams, ramp, queue)
+            )
+            client.start()
+            result = queue.get(timeout=600)
+            client.join()
+            server = _health(port)
+        finally:
+            streamer.terminate()
+        lateness = server["stream_lateness_ms"]
+        where = f"{count} stream workers" if count else "in the provider's process"
+        print(
+            f"{streams} streams at 50 tok/s, paced {where}: {server['stream_chunks']:,} chunks; "
+            f"lateness as sent p50 {lateness['p50']:.1f} ms, p99 {lateness['p99']:.1f} ms "
+            f"(goal p99 < 20 ms); client: {result['complete']}/{streams} streams complete, "
+            f"{result['peak']} open at once{_all_open(result['all_open_at'])}, "
+            f"{result['mb']:.0f} MB in {result['seconds']:.1f} s, {result['cpu']:.1f} s of CPU"
+        )
+
+
+def _all_open(at: float | None) -> str:
+    return f" (all of them from {at:.1f} s on)" if at is not None else ""
 
 
 class _CountingTransport:

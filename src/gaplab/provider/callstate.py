@@ -18,6 +18,7 @@ from gaplab.provider.calls import ChatRequest, Completion
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.pacer import StreamPacer
+from gaplab.provider.pacer_pool import PacerPool
 from gaplab.provider.profiles import ModelSpec, ProviderProfile
 from gaplab.provider.ratelimit import RateWindow
 from gaplab.provider.recorder import JournalView
@@ -29,6 +30,7 @@ CORRELATION_HEADERS = ("x-request-id", "x-correlation-id", "traceparent", "trace
 class StreamSpeller(Protocol):
     def opening(self) -> bytes: ...
     def text(self, piece: str, index: int = 0) -> bytes: ...
+    def texts(self, pieces: Sequence[str], index: int = 0) -> list[bytes]: ...
     def tool_calls(self) -> bytes: ...
     def closing(self) -> bytes: ...
     def error(self, body: dict[str, Any]) -> bytes: ...
@@ -148,7 +150,7 @@ class ProviderState:
         self._ids = random.Random(f"ids:{seed}")
         self._draws = random.Random(f"latency:{seed}")
         self.rate_window = RateWindow(profile.rate_limits)
-        self.pacer = StreamPacer()
+        self.pacer: StreamPacer | PacerPool = StreamPacer()
 
     def set_faults(self, faults: Sequence[ProviderFault]) -> None:
         self.schedule.replace(faults, self.clock.now())

@@ -24,6 +24,7 @@ from gaplab.provider.callstate import CallLog, ProviderState, Wire
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.markers import marked
 from gaplab.provider.openai_wire import openai_finish
+from gaplab.provider.pacer_pool import StreamWorkerLost
 from gaplab.provider.profiles import ModelSpec
 from gaplab.provider.ratelimit import anthropic_headers, openai_headers
 from gaplab.provider.schedule import CallFacts
@@ -62,6 +63,9 @@ async def handle_chat(state: ProviderState, wire: Wire, request: web.Request) ->
         raise
     except ConnectionError:
         log.outcome = "client_disconnected"
+        raise
+    except StreamWorkerLost:
+        log.outcome = "stream_cut"  # not the client's doing: the provider's own worker died
         raise
     finally:
         if task is not None:

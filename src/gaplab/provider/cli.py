@@ -14,6 +14,7 @@ import click
 from gaplab import runtime
 from gaplab.errors import InputError
 from gaplab.exit_codes import ExitCode
+from gaplab.provider import pacer_pool
 from gaplab.provider.profiles import bundled_profile_names, load_profile
 from gaplab.provider.server import MockProvider
 
@@ -37,14 +38,45 @@ def provider_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, show_default=True, type=int, help="0 picks a free port")
 @click.option("--seed", default=1, show_default=True, type=int, help="run seed for answers")
+@click.option(
+    "--stream-workers",
+    default="auto",
+    show_default=True,
+    help="processes that write streamed chunks on schedule: a number (0: all in this "
+    "process) or auto (one per core, up to 4, when there are 2 or more)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the addresses as one JSON line")
-def serve(profile: str, host: str, port: int, seed: int, as_json: bool) -> None:
+def serve(
+    profile: str, host: str, port: int, seed: int, stream_workers: str, as_json: bool
+) -> None:
     """Serve the mock provider until Ctrl-C (or SIGTERM)."""
     try:
         loaded = load_profile(profile)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
-    runtime.run(_serve(MockProvider(loaded, seed=seed, host=host, port=port), as_json))
+    workers = _stream_workers(stream_workers)
+    provider = MockProvider(loaded, seed=seed, host=host, port=port, stream_workers=workers)
+    runtime.run(_serve(provider, as_json))
+
+
+def _stream_workers(value: str) -> int:
+    if value.strip().lower() == "auto":
+        return pacer_pool.auto_workers()
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = -1
+    if workers < 0:
+        raise click.BadParameter(
+            f"{value!r} is not a number of workers (0, 1, 2, ...) or 'auto'",
+            param_hint="--stream-workers",
+        )
+    if workers and not pacer_pool.available():
+        raise click.BadParameter(
+            "stream workers need Unix sockets, not available on this system; use 0",
+            param_hint="--stream-workers",
+        )
+    return workers
 
 
 async def _serve(provider: MockProvider, as_json: bool) -> None:
@@ -52,6 +84,8 @@ async def _serve(provider: MockProvider, as_json: bool) -> None:
         await provider.start()
     except OSError as exc:
         raise _LabFailure(f"cannot listen on {provider.host}: {exc}") from None
+    except RuntimeError as exc:  # a stream worker that would not start
+        raise _LabFailure(str(exc)) from None
     runtime.freeze_startup_objects()
     addresses = {
         "openai_base_url": provider.openai_base_url,
@@ -59,6 +93,7 @@ async def _serve(provider: MockProvider, as_json: bool) -> None:
         "control_url": provider.control_url,
         "profile": provider.profile.name,
         "port": provider.port,
+        "stream_workers": provider.stream_workers,
     }
     if as_json:
         click.echo(json.dumps(addresses))

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from gaplab.provider.callstate import ProviderState
 from gaplab.provider.faults import ProviderFault
+from gaplab.provider.pacer_pool import PacerPool
 
 CONTROL_PREFIX = "/_lab"
 _FAULTS = TypeAdapter(list[ProviderFault])
@@ -31,6 +32,9 @@ def add_control_routes(app: web.Application, state: ProviderState) -> None:
                 "calls": state.journal.total,
                 "in_flight": len(state.active),
                 "stream_chunks": state.pacer.chunks_sent,
+                "stream_workers": (
+                    state.pacer.workers_alive if isinstance(state.pacer, PacerPool) else 0
+                ),
                 "stream_lateness_ms": {
                     "p50": 1000 * state.pacer.lateness_percentile(0.5),
                     "p99": 1000 * state.pacer.lateness_percentile(0.99),

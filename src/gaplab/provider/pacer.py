@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 from array import array
+from collections.abc import Mapping, Sequence
+from itertools import accumulate
 from time import monotonic
-from typing import cast
+from typing import Protocol, cast
 
 TICK = 0.001  # slot width (seconds): chunks due within one slot leave in the same wake-up
 PAUSE = 0.01  # retry a stream whose client is not reading after this long
@@ -33,12 +35,36 @@ _BUCKET = 0.0005  # lateness histogram resolution (seconds)
 _BUCKETS = 4000  # up to 2 s; later chunks land in the last bucket
 
 
+class Writable(Protocol):
+    """What the pacer needs of a transport (asyncio's, uvloop's, or a stream worker's)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def get_write_buffer_size(self) -> int: ...
+
+
+def lateness_percentile(histogram: Mapping[int, int], fraction: float) -> float:
+    """Seconds of lateness below which `fraction` of the chunks in `histogram` (lateness
+    bucket -> chunks, as `StreamPacer.histogram` gives) left."""
+    total = sum(histogram.values())
+    if not total:
+        return 0.0
+    wanted, seen = fraction * total, 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= wanted:
+            return (bucket + 1) * _BUCKET
+    return _BUCKETS * _BUCKET
+
+
 class _Job:
     __slots__ = ("blob", "dues", "ends", "future", "position", "transport")
 
     def __init__(
         self,
-        transport: asyncio.WriteTransport,
+        transport: Writable,
         schedule: Schedule,
         future: asyncio.Future[None],
     ) -> None:
@@ -78,6 +104,23 @@ class Schedule:
         self._size += len(framed)
         self.ends.append(self._size)
 
+    def extend(self, dues: Sequence[float], payloads: Sequence[bytes]) -> None:
+        """`add` for each (due, payload) pair, in bulk."""
+        framed = [b"%x\r\n%b\r\n" % (len(data), data) for data in payloads]
+        self.dues.extend(dues)
+        self._parts.extend(framed)
+        ends = list(accumulate(map(len, framed), initial=self._size))
+        self._size = ends[-1]
+        self.ends.extend(ends[1:])
+
+    @classmethod
+    def from_buffers(cls, dues: array[float], ends: array[int], blob: bytes) -> Schedule:
+        """A sealed schedule from the three buffers of another one (as a stream worker
+        receives them)."""
+        schedule = cls()
+        schedule.dues, schedule.ends, schedule.blob = dues, ends, blob
+        return schedule
+
     def seal(self) -> Schedule:
         """Join the payloads; call once, after the last `add`."""
         self.blob = b"".join(self._parts)
@@ -101,27 +144,25 @@ class StreamPacer:
         self.chunks_sent = 0
         self.writes = 0
 
+    def histogram(self) -> dict[int, int]:
+        """Chunks sent so far by lateness bucket (`_BUCKET` seconds wide), non-empty only."""
+        return {bucket: count for bucket, count in enumerate(self._lateness) if count}
+
     def lateness_percentile(self, fraction: float) -> float:
         """Seconds of lateness below which `fraction` of the chunks sent so far left."""
-        if not self.chunks_sent:
-            return 0.0
-        wanted, seen = fraction * self.chunks_sent, 0
-        for bucket, count in enumerate(self._lateness):
-            seen += count
-            if seen >= wanted:
-                return (bucket + 1) * _BUCKET
-        return _BUCKETS * _BUCKET
+        return lateness_percentile(self.histogram(), fraction)
 
-    async def send(self, transport: asyncio.BaseTransport | None, schedule: Schedule) -> None:
+    async def send(self, transport: object | None, schedule: Schedule) -> None:
         """Write the chunks of a sealed `schedule` on time; returns when all are written.
         Raises `ConnectionResetError` when the client goes away first."""
         if not len(schedule):
             return
-        if transport is None or transport.is_closing():
+        # Duck-typed: uvloop's transports write the same way but do not subclass asyncio's.
+        writable = cast(Writable | None, transport)
+        if writable is None or writable.is_closing():
             raise ConnectionResetError("client disconnected")
         loop = asyncio.get_running_loop()
-        # Duck-typed: uvloop's transports write the same way but do not subclass asyncio's.
-        job = _Job(cast(asyncio.WriteTransport, transport), schedule, loop.create_future())
+        job = _Job(writable, schedule, loop.create_future())
         self._file(loop, job, schedule.dues[0])
         try:
             await job.future

@@ -23,6 +23,7 @@ from gaplab.provider.embeddings import handle_embeddings
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.openai_wire import OpenAIWire
+from gaplab.provider.pacer_pool import PacerPool
 from gaplab.provider.profiles import ProviderProfile, load_profile
 from gaplab.provider.recorder import JournalView
 
@@ -39,12 +40,17 @@ class MockProvider:
         port: int = 0,
         journal_capacity: int = 10_000,
         journal_path: Path | None = None,
+        stream_workers: int = 0,
     ) -> None:
         self.profile = profile if isinstance(profile, ProviderProfile) else load_profile(profile)
         self.seed = seed
         self.clock: Clock = clock or MonotonicClock()
         self.host = host
         self._requested_port = port
+        # Child processes that write streamed chunks (gaplab.provider.pacer_pool); 0 paces
+        # every stream on this event loop.
+        self.stream_workers = stream_workers
+        self._pool: PacerPool | None = None
         # Memory holds the last `journal_capacity` calls; `journal_path` keeps them all.
         self._journal = JournalView(journal_capacity, on_call, spill_path=journal_path)
         self._pending_faults: Sequence[ProviderFault] = ()
@@ -59,6 +65,10 @@ class MockProvider:
             raise RuntimeError("the mock provider is already started")
         state = ProviderState(self.profile, self.seed, self.clock, self._journal)
         state.set_faults(self._pending_faults)
+        if self.stream_workers:
+            pool = PacerPool(self.stream_workers)
+            await pool.start()
+            self._pool = state.pacer = pool
         self._state = state
         app = web.Application(client_max_size=64 * 1024 * 1024)
         openai, anthropic = OpenAIWire(), AnthropicWire()
@@ -86,7 +96,12 @@ class MockProvider:
         )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            await self._stop_pool()
+            raise
         self._runner = runner
         # runner.addresses works on any event loop (asyncio's or uvloop's server).
         self.port = int(runner.addresses[0][1])
@@ -104,7 +119,13 @@ class MockProvider:
             await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
         self._runner = None
+        await self._stop_pool()
         self._journal.flush()
+
+    async def _stop_pool(self) -> None:
+        if self._pool is not None:
+            await self._pool.stop()
+            self._pool = None
 
     async def __aenter__(self) -> MockProvider:
         await self.start()
