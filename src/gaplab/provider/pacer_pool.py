@@ -358,14 +358,14 @@ class PacerPool:
             ) from None
 
     async def stop(self) -> None:
-        """Close every channel (the workers exit on it) and reap the processes."""
+        """Close every channel (the workers exit on it) and reap the processes. What they
+        sent stays counted."""
         for worker in self._workers:
             if worker.channel is not None:
                 worker.channel.close()
         deadline = time.monotonic() + 2.0
         for worker in self._workers:
             await _reap(worker.process, deadline - time.monotonic())
-        self._workers = []
 
     # -- frames from the workers -----------------------------------------------------------
 
