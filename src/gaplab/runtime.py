@@ -8,9 +8,10 @@ each write happens, fell from 280-320 ms to 26-30 ms in most runs on the 2-core 
 machine (`python bench/provider.py --only streams`; GAPLAB_EVENT_LOOP=asyncio for the
 other figure). The embedded proxy's thread makes its loop here too
 (`gaplab.netfault.server`): its CPU per proxied request fell from about 90 to 74 us
-(`bench/proxy.py`). So `lab provider serve`, `lab proxy serve`, the `mock_llm` fixture and
-the proxy thread use it where it is installed (a dependency everywhere but Windows);
-`GAPLAB_EVENT_LOOP=asyncio` opts out, e.g. to rule it out when chasing a bug.
+(`bench/proxy.py`). So `lab provider serve` (and its stream workers), `lab proxy serve`,
+the `mock_llm` fixture and the proxy thread use it where it is installed (a dependency
+everywhere but Windows); `GAPLAB_EVENT_LOOP=asyncio` opts out, e.g. to rule it out when
+chasing a bug.
 
 `lab run`'s own loop stays the standard one: it carries the load generator, whose aiohttp
 client did 10-25 % fewer requests a second on uvloop in A/B rounds against the same

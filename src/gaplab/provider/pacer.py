@@ -1,6 +1,8 @@
-"""One timer paces every open stream: chunks go out on their schedule without a sleeping
-task per chunk. At a thousand streams at 50 tokens/s the socket writes themselves are most
-of the cost (see docs/provider.md, Performance); the pacer keeps its own share small.
+"""One timer paces every open stream of a process: chunks go out on their schedule without
+a sleeping task per chunk. At a thousand streams at 50 tokens/s the socket writes
+themselves are most of the cost (see docs/provider.md, Performance), which is why the
+provider can hand streams to worker processes that run this same pacer
+(`gaplab.provider.pacer_pool`); the pacer keeps its own share small.
 
 A stream hands the pacer its chunks with their due times (event-loop time). Streams wait
 in a timer wheel of one-millisecond slots: a dict from slot number to the streams whose
