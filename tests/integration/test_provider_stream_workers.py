@@ -209,3 +209,42 @@ def test_the_worker_entry_point_checks_its_argument() -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "usage:" in result.stderr
+
+
+async def test_a_stream_a_worker_cannot_read_is_paced_by_the_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_job_file = pacer_pool.job_file
+
+    def short_file(schedule: Schedule, shift: float) -> tuple[int, int]:
+        fd, size = real_job_file(schedule, shift)
+        return fd, size + 100  # the worker finds less than announced and refuses the job
+
+    monkeypatch.setattr(pacer_pool, "job_file", short_file)
+    pool = PacerPool(1)
+    await pool.start()
+    server_side: asyncio.Queue[asyncio.StreamWriter] = asyncio.Queue()
+    server = await asyncio.start_server(
+        lambda _, writer: server_side.put_nowait(writer), "127.0.0.1", 0
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        reader, client = await asyncio.open_connection(
+            "127.0.0.1", server.sockets[0].getsockname()[1]
+        )
+        writer = await server_side.get()
+        schedule = Schedule()
+        for index in range(3):
+            schedule.add(loop.time() + 0.01 * index, b"c%d" % index)
+        await asyncio.wait_for(pool.send(writer.transport, schedule.seal()), 5)
+        raw = b""
+        while not raw.endswith(b"c2\r\n"):
+            raw += await asyncio.wait_for(reader.read(65536), 5)
+        assert raw == b"2\r\nc0\r\n2\r\nc1\r\n2\r\nc2\r\n"
+        assert pool.workers_alive == 1  # refused, not broken
+        assert pool.chunks_sent == 3  # all counted, all by the provider's own pacer
+        client.close()
+        writer.close()
+    finally:
+        server.close()
+        await pool.stop()

@@ -55,6 +55,7 @@ def serve(
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
     workers = _stream_workers(stream_workers)
+    runtime.raise_open_file_limit()
     provider = MockProvider(loaded, seed=seed, host=host, port=port, stream_workers=workers)
     runtime.run(_serve(provider, as_json))
 

@@ -22,7 +22,9 @@ the worker to drop the stream. Workers report their lateness histograms, so
 `/_lab/health` covers every chunk, wherever it was written.
 
 Streams that cannot be handed over (no workers, a worker gone, a connection whose
-transport still holds unsent bytes) are paced in-process. Workers exit when their channel
+transport still holds unsent bytes, no descriptor or memory left for the hand-over) or
+that a worker refuses before writing anything are paced in-process. A worker that dies
+mid-stream cuts its streams (`StreamWorkerLost`, journaled as `stream_cut`). Workers exit when their channel
 closes, so a provider that dies (even SIGKILL) leaves none behind; they ignore SIGINT and
 leave Ctrl-C to the provider, which stops them.
 
@@ -52,16 +54,20 @@ from typing import cast
 from gaplab.provider.pacer import Schedule, StreamPacer, Writable, lateness_percentile
 
 READY, JOB, CANCEL, DONE, STATS = 1, 2, 3, 4, 5  # JOB: the client's socket, then a file
-OK, RESET = 0, 1
+OK, RESET, REFUSED = 0, 1, 2  # REFUSED: not taken, nothing written; the provider paces it
 HEADER = struct.Struct("!IB")  # payload length, kind
 JOB_HEAD = struct.Struct("!QIQ")  # job id, chunks, size of the payload file
-DONE_BODY = struct.Struct("!QB")  # job id, OK or RESET
+DONE_BODY = struct.Struct("!QB")  # job id, outcome
 CANCEL_BODY = struct.Struct("!Q")
 STATS_HEAD = struct.Struct("!QQI")  # chunks sent, writes, histogram entries
 STATS_ENTRY = struct.Struct("!IQ")  # lateness bucket, chunks
 START_TIMEOUT = 30.0  # seconds for a worker to import and report ready
 _READ_SIZE = 256 * 1024
 _CHANNEL_BUFFER = 4 * 1024 * 1024  # socket buffer: most JOB frames go out in one send
+
+
+class _Refused(Exception):
+    """A worker could not take a stream (descriptors or payload lost): nothing was written."""
 
 
 class StreamWorkerLost(RuntimeError):
@@ -263,6 +269,23 @@ def parse_stats(payload: bytes) -> tuple[int, int, dict[int, int]]:
     return chunks, writes, histogram
 
 
+def _handover(fileno: int, schedule: Schedule, shift: float) -> tuple[int, int, int] | None:
+    """The descriptors a JOB frame carries: a duplicate of the connection's (ours stays
+    the transport's, and the duplicate keeps the connection's identity even while the
+    frame waits in the queue) and the schedule's file; with the file's size. None when
+    the system refuses either."""
+    try:
+        payload, size = job_file(schedule, shift)
+    except OSError:
+        return None
+    try:
+        connection = os.dup(fileno)
+    except OSError:
+        os.close(payload)
+        return None
+    return connection, payload, size
+
+
 async def _reap(process: subprocess.Popen[bytes], grace: float) -> int:
     """Wait up to `grace` seconds for `process` to exit, then kill it; its exit code."""
     try:
@@ -376,6 +399,8 @@ class PacerPool:
             if future is not None and not future.done():
                 if outcome == OK:
                     future.set_result(None)
+                elif outcome == REFUSED:
+                    future.set_exception(_Refused())
                 else:
                     future.set_exception(ConnectionResetError("client disconnected"))
         elif kind == STATS:
@@ -421,17 +446,20 @@ class PacerPool:
             return
         assert worker.channel is not None
         loop = asyncio.get_running_loop()
+        handover = _handover(sock.fileno(), schedule, time.monotonic() - loop.time())
+        if handover is None:  # out of memory or descriptors: pace it here instead
+            await self._local.send(transport, schedule)
+            return
+        connection, payload, size = handover
         job_id = next(self._ids)
         future: asyncio.Future[None] = loop.create_future()
         worker.jobs[job_id] = future
-        payload, size = job_file(schedule, time.monotonic() - loop.time())
         try:
-            # A duplicate of the socket's descriptor: ours stays the transport's, and the
-            # duplicate keeps the connection's identity even if a frame waits in the queue.
-            connection = os.dup(sock.fileno())
             head = JOB_HEAD.pack(job_id, len(schedule), size)
             worker.channel.send(JOB, head, fds=(connection, payload))
             await future
+        except _Refused:
+            await self._local.send(transport, schedule)
         except asyncio.CancelledError:
             if worker.jobs.pop(job_id, None) is not None and worker.alive:
                 with contextlib.suppress(ConnectionResetError):

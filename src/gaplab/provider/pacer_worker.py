@@ -28,6 +28,7 @@ from gaplab.provider.pacer_pool import (
     JOB_HEAD,
     OK,
     READY,
+    REFUSED,
     RESET,
     STATS,
     Channel,
@@ -120,14 +121,20 @@ class Worker:
 
     def _on_frame(self, kind: int, payload: bytes) -> None:
         if kind == JOB:
-            connection, payload_file = self.channel.fds.popleft(), self.channel.fds.popleft()
             job_id, count, size = JOB_HEAD.unpack(payload)
-            shift = self.loop.time() - time.monotonic()
+            fds = self.channel.fds
+            if len(fds) < 2:  # lost on the way (MSG_CTRUNC: this process is out of them)
+                for fd in fds:
+                    os.close(fd)
+                fds.clear()
+                self.channel.send(DONE, DONE_BODY.pack(job_id, REFUSED))
+                return
+            connection, payload_file = fds.popleft(), fds.popleft()
             try:
-                schedule = read_job(payload_file, count, size, shift)
+                schedule = read_job(payload_file, count, size, self.loop.time() - time.monotonic())
             except (OSError, ValueError):
                 os.close(connection)
-                self.channel.send(DONE, DONE_BODY.pack(job_id, RESET))
+                self.channel.send(DONE, DONE_BODY.pack(job_id, REFUSED))
                 return
             task = self.loop.create_task(self._run(job_id, connection, schedule))
             self.tasks[job_id] = task
@@ -177,6 +184,7 @@ def main(argv: list[str]) -> int:
     # Ctrl-C reaches the whole process group: the provider handles it and closes our
     # channel, which is what ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    runtime.raise_open_file_limit()
     runtime.run(_main(int(argv[0])))
     return 0
 
