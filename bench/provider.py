@@ -120,6 +120,7 @@ def _drain_streams(port: int, streams: int, ramp: float, out: Any) -> None:
     start = time.perf_counter()
     opened = finished = complete = received = peak = 0
     all_open_at: float | None = None
+    last_first_byte = 0.0  # when the last stream to start got its first bytes
     while finished < streams:
         due = start + ramp * opened / streams
         while opened < streams and time.perf_counter() >= due:
@@ -141,6 +142,8 @@ def _drain_streams(port: int, streams: int, ramp: float, out: Any) -> None:
             sock = key.fileobj  # type: ignore[assignment]
             data = sock.recv(1 << 16)
             received += len(data)
+            if not tails[sock]:
+                last_first_byte = max(last_first_byte, time.perf_counter() - start)
             tail = (tails[sock] + data)[-64:]
             tails[sock] = tail
             if not data or tail.endswith(b"0\r\n\r\n"):
@@ -153,6 +156,7 @@ def _drain_streams(port: int, streams: int, ramp: float, out: Any) -> None:
             "complete": complete,
             "peak": peak,
             "all_open_at": all_open_at,
+            "answered_by": last_first_byte,
             "mb": received / 1e6,
             "seconds": time.perf_counter() - start,
             "cpu": time.process_time(),
@@ -303,13 +307,14 @@ def _bench_streams(streams: int, workers: list[int], ramp: float) -> None:
             f"{streams} streams at 50 tok/s, paced {where}: {server['stream_chunks']:,} chunks; "
             f"lateness as sent p50 {lateness['p50']:.1f} ms, p99 {lateness['p99']:.1f} ms "
             f"(goal p99 < 20 ms); client: {result['complete']}/{streams} streams complete, "
-            f"{result['peak']} open at once{_all_open(result['all_open_at'])}, "
+            f"{result['peak']} open at once{_all_open(result['all_open_at'])}, every one "
+            f"answered by {result['answered_by']:.1f} s, "
             f"{result['mb']:.0f} MB in {result['seconds']:.1f} s, {result['cpu']:.1f} s of CPU"
         )
 
 
 def _all_open(at: float | None) -> str:
-    return f" (all of them from {at:.1f} s on)" if at is not None else ""
+    return f" (all sent by {at:.1f} s)" if at is not None else ""
 
 
 class _CountingTransport:

@@ -24,9 +24,9 @@ the worker to drop the stream. Workers report their lateness histograms, so
 Streams that cannot be handed over (no workers, a worker gone, a connection whose
 transport still holds unsent bytes, no descriptor or memory left for the hand-over) or
 that a worker refuses before writing anything are paced in-process. A worker that dies
-mid-stream cuts its streams (`StreamWorkerLost`, journaled as `stream_cut`). Workers exit when their channel
-closes, so a provider that dies (even SIGKILL) leaves none behind; they ignore SIGINT and
-leave Ctrl-C to the provider, which stops them.
+mid-stream cuts its streams (`StreamWorkerLost`, journaled as `stream_cut`). Workers exit
+when their channel closes, so a provider that dies (even SIGKILL) leaves none behind; they
+ignore SIGINT and leave Ctrl-C to the provider, which stops them.
 
 Frames, both directions: 4-byte length, 1-byte kind, payload. A JOB frame carries two
 descriptors attached to its first byte: the client's connection and an in-memory file

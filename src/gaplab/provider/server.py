@@ -27,6 +27,11 @@ from gaplab.provider.pacer_pool import PacerPool
 from gaplab.provider.profiles import ProviderProfile, load_profile
 from gaplab.provider.recorder import JournalView
 
+# Connections the kernel queues before the provider accepts them: a burst of new streams
+# while the provider is busy must wait in the queue, not have its SYNs dropped (a client
+# then retries after 1 s, then 3 s). The kernel caps it at net.core.somaxconn.
+BACKLOG = 4096
+
 
 class MockProvider:
     def __init__(
@@ -95,7 +100,9 @@ class MockProvider:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
+        site = web.TCPSite(
+            runner, self.host, self._requested_port, reuse_address=True, backlog=BACKLOG
+        )
         try:
             await site.start()
         except BaseException:
