@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,31 @@ def test_spilled_journal_keeps_memory_bounded_and_history_readable(tmp_path: Pat
     lines = (tmp_path / "calls.jsonl").read_text().splitlines()
     assert len(lines) == 5000
     assert ProviderCall.from_dict(json.loads(lines[42])) == _call(42)
+
+
+def test_a_closed_spilled_journal_reopens_to_append_and_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    journal = JournalView(capacity=10, spill_path=path)
+    for index in range(30):
+        journal.append(_call(index))
+    journal.close()  # as a stopped provider does: every record is on disk, the file closed
+    assert len(path.read_text().splitlines()) == 30
+    assert not _open_in_this_process(path)
+    assert [c.call_id for c in journal.since(5, limit=2).calls] == ["c5", "c6"]
+    for index in range(30, 40):  # started again: appended, not truncated
+        journal.append(_call(index))
+    journal.close()
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["call_id"] for line in lines] == [f"c{i}" for i in range(40)]
+    assert [c.call_id for c in journal.since(28, limit=4).calls] == ["c28", "c29", "c30", "c31"]
+
+
+def _open_in_this_process(path: Path) -> bool:
+    fds = Path("/proc/self/fd")
+    if not fds.exists():
+        pytest.skip("reads /proc")
+    targets = []
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):
+            targets.append(os.readlink(fd))
+    return str(path) in targets

@@ -52,7 +52,9 @@ class JournalView:
             self._spill = spill_path.open("wb")
 
     def append(self, call: ProviderCall) -> None:
-        if self._spill is not None:
+        if self.spill_path is not None:
+            if self._spill is None:  # closed (a stopped provider started again): carry on
+                self._spill = self.spill_path.open("ab")
             if self._total % _INDEX_EVERY == 0:
                 self._offsets.append(self._spill.tell())
             self._spill.write(orjson.dumps(call.to_dict()) + b"\n")
@@ -84,7 +86,7 @@ class JournalView:
         calls: list[ProviderCall] = []
         dropped = 0
         if position < oldest:
-            if self._spill is not None:
+            if self.spill_path is not None:
                 wanted = oldest - position if limit is None else min(limit, oldest - position)
                 calls = self._read_spilled(position, wanted)
                 position += len(calls)
@@ -100,8 +102,8 @@ class JournalView:
         return JournalPage(calls=calls, next=position, dropped=dropped)
 
     def _read_spilled(self, start: int, count: int) -> list[ProviderCall]:
-        assert self._spill is not None and self.spill_path is not None
-        self._spill.flush()
+        assert self.spill_path is not None
+        self.flush()
         block = start // _INDEX_EVERY
         calls: list[ProviderCall] = []
         with self.spill_path.open("rb") as reader:

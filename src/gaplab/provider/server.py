@@ -127,7 +127,7 @@ class MockProvider:
         await runner.cleanup()
         self._runner = None
         await self._stop_pool()
-        self._journal.flush()
+        self._journal.close()  # reopened (appending) if this provider is started again
 
     async def _stop_pool(self) -> None:
         if self._pool is not None:
