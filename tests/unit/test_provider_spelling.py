@@ -48,22 +48,12 @@ def test_the_bulk_schedule_equals_the_per_chunk_one(wire: OpenAIWire | Anthropic
     # An ending fault that strikes after the last token takes the per-chunk path and
     # changes nothing in the chunks it schedules.
     late_cut = ProviderFault(stream="cut", stream_after=10_000)
-    fast, broken = _schedule(
-        wire,
-        wire.speller(copy.deepcopy(done), request, "req_1", 1),
-        copy.deepcopy(done),
-        50.0,
-        40.0,
-        None,
-    )
-    slow, _ = _schedule(
-        wire,
-        wire.speller(copy.deepcopy(done), request, "req_1", 1),
-        copy.deepcopy(done),
-        50.0,
-        40.0,
-        late_cut,
-    )
+
+    def spelled(fault: ProviderFault | None) -> tuple[Schedule, object]:
+        speller = wire.speller(copy.deepcopy(done), request, "req_1", 1)
+        return _schedule(wire, speller, copy.deepcopy(done), 50.0, 40.0, fault)
+
+    (fast, broken), (slow, _) = spelled(None), spelled(late_cut)
     assert broken is None
     assert len(fast) == len(slow) == sum(len(chunks) for chunks in done.chunks)
     assert list(fast.dues) == list(slow.dues)

@@ -47,6 +47,15 @@ class Writable(Protocol):
     def get_write_buffer_size(self) -> int: ...
 
 
+def open_writable(transport: object | None) -> Writable:
+    """`transport` as the pacer writes to it; `ConnectionResetError` if it is gone.
+    Duck-typed: uvloop's transports write the same way but do not subclass asyncio's."""
+    writable = cast(Writable | None, transport)
+    if writable is None or writable.is_closing():
+        raise ConnectionResetError("client disconnected")
+    return writable
+
+
 def lateness_percentile(histogram: Mapping[int, int], fraction: float) -> float:
     """Seconds of lateness below which `fraction` of the chunks in `histogram` (lateness
     bucket -> chunks, as `StreamPacer.histogram` gives) left."""
@@ -159,12 +168,8 @@ class StreamPacer:
         Raises `ConnectionResetError` when the client goes away first."""
         if not len(schedule):
             return
-        # Duck-typed: uvloop's transports write the same way but do not subclass asyncio's.
-        writable = cast(Writable | None, transport)
-        if writable is None or writable.is_closing():
-            raise ConnectionResetError("client disconnected")
         loop = asyncio.get_running_loop()
-        job = _Job(writable, schedule, loop.create_future())
+        job = _Job(open_writable(transport), schedule, loop.create_future())
         self._file(loop, job, schedule.dues[0])
         try:
             await job.future

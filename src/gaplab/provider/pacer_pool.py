@@ -51,7 +51,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import cast
 
-from gaplab.provider.pacer import Schedule, StreamPacer, Writable, lateness_percentile
+from gaplab.provider.pacer import Schedule, StreamPacer, lateness_percentile, open_writable
 
 READY, JOB, CANCEL, DONE, STATS = 1, 2, 3, 4, 5  # JOB: the client's socket, then a file
 OK, RESET, REFUSED = 0, 1, 2  # REFUSED: not taken, nothing written; the provider paces it
@@ -435,9 +435,7 @@ class PacerPool:
         `ConnectionResetError` when the client goes away first."""
         if not len(schedule):
             return
-        writable = cast(Writable | None, transport)
-        if writable is None or writable.is_closing():
-            raise ConnectionResetError("client disconnected")
+        writable = open_writable(transport)
         worker = self._pick()
         sock = cast(asyncio.BaseTransport, transport).get_extra_info("socket")
         if worker is None or sock is None or writable.get_write_buffer_size():
