@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -248,3 +250,38 @@ async def test_a_stream_a_worker_cannot_read_is_paced_by_the_provider(
     finally:
         server.close()
         await pool.stop()
+
+
+async def test_descriptor_bundles_pair_with_frames_even_when_one_is_cut_short() -> None:
+    loop = asyncio.get_running_loop()
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    frames: list[tuple[int, bytes]] = []
+    got = asyncio.Event()
+
+    def on_frame(kind: int, payload: bytes) -> None:
+        frames.append((kind, payload))
+        if len(frames) == 3:
+            got.set()
+
+    sender = pacer_pool.Channel(loop, left, lambda *_: None, lambda: None)
+    receiver = pacer_pool.Channel(loop, right, on_frame, lambda: None)
+    reader, writer = os.pipe()
+    try:
+        sender.send(pacer_pool.JOB, b"first", fds=(os.dup(reader), os.dup(writer)))
+        # More descriptors than a read makes room for: the kernel drops them (MSG_CTRUNC).
+        sender.send(pacer_pool.JOB, b"too many", fds=tuple(os.dup(reader) for _ in range(40)))
+        sender.send(pacer_pool.JOB, b"third", fds=(os.dup(writer), os.dup(reader)))
+        await asyncio.wait_for(got.wait(), 5)
+        bundles = list(receiver.fds)
+        assert [payload for _, payload in frames] == [b"first", b"too many", b"third"]
+        assert [None if b is None else len(b) for b in bundles] == [2, None, 2]
+        first, third = bundles[0], bundles[2]
+        assert first is not None and third is not None
+        # The third frame's descriptors are its own: writer end first, then reader end.
+        os.write(third[0], b"ok")
+        assert os.read(reader, 2) == b"ok"
+    finally:
+        sender.close()
+        receiver.close()  # closes the bundles never claimed
+        os.close(reader)
+        os.close(writer)

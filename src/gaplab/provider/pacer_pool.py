@@ -30,8 +30,9 @@ ignore SIGINT and leave Ctrl-C to the provider, which stops them.
 
 Frames, both directions: 4-byte length, 1-byte kind, payload. A JOB frame carries two
 descriptors attached to its first byte: the client's connection and an in-memory file
-with the schedule (`job_file`). Descriptors arrive in order, so the receiver takes the
-next two it has received for each JOB frame.
+with the schedule (`job_file`). Each message's descriptors arrive as one bundle, in order,
+so the receiver takes the next bundle for each JOB frame; a bundle the kernel had to cut
+short (the receiver out of descriptors) is refused, not mispaired.
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ class Channel:
         self._on_frame = on_frame
         self._on_close = on_close
         self._inbox = bytearray()
-        self.fds: deque[int] = deque()  # received descriptors not yet claimed by a frame
+        # Descriptors received and not yet claimed, one bundle per message that carried
+        # some (None: the kernel had to drop some of them, MSG_CTRUNC). Linux ends a read
+        # after a message with descriptors, so bundles pair with frames in order.
+        self.fds: deque[tuple[int, ...] | None] = deque()
         self._outbox: deque[tuple[memoryview, tuple[int, ...]]] = deque()
         self.closed = False
         loop.add_reader(self._fileno, self._read)
@@ -156,18 +160,22 @@ class Channel:
 
     def _read(self) -> None:
         try:
-            data, ancillary, _, _ = self._sock.recvmsg(
-                _READ_SIZE, socket.CMSG_SPACE(64 * array.array("i").itemsize)
+            data, ancillary, flags, _ = self._sock.recvmsg(
+                _READ_SIZE, socket.CMSG_SPACE(16 * array.array("i").itemsize)
             )
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
-            data, ancillary = b"", []
+            data, ancillary, flags = b"", [], 0
+        fds = array.array("i")
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds = array.array("i")
                 fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-                self.fds.extend(fds)
+        if flags & socket.MSG_CTRUNC:
+            _close_all(tuple(fds))
+            self.fds.append(None)
+        elif fds:
+            self.fds.append(tuple(fds))
         if not data:
             self.close()
             return
@@ -192,8 +200,8 @@ class Channel:
         self._loop.remove_reader(self._fileno)
         self._loop.remove_writer(self._fileno)
         self._sock.close()
-        _close_all(tuple(self.fds))  # received but never claimed
-        self.fds.clear()
+        while self.fds:  # received but never claimed
+            _close_all(self.fds.popleft() or ())
         while self._outbox:  # never sent
             _close_all(self._outbox.popleft()[1])
         self._on_close()
@@ -356,6 +364,9 @@ class PacerPool:
             theirs.close()
         worker = _Worker(process)
         worker.ready = loop.create_future()
+        # Its failure is reported by `_wait_ready`; a worker never waited for (start()
+        # gave up on an earlier one) must not log "exception never retrieved".
+        worker.ready.add_done_callback(lambda done: done.cancelled() or done.exception())
         worker.channel = Channel(
             loop,
             ours,

@@ -122,14 +122,13 @@ class Worker:
     def _on_frame(self, kind: int, payload: bytes) -> None:
         if kind == JOB:
             job_id, count, size = JOB_HEAD.unpack(payload)
-            fds = self.channel.fds
-            if len(fds) < 2:  # lost on the way (MSG_CTRUNC: this process is out of them)
-                for fd in fds:
+            bundle = self.channel.fds.popleft() if self.channel.fds else None
+            if bundle is None or len(bundle) != 2:  # lost on the way (out of descriptors)
+                for fd in bundle or ():
                     os.close(fd)
-                fds.clear()
                 self.channel.send(DONE, DONE_BODY.pack(job_id, REFUSED))
                 return
-            connection, payload_file = fds.popleft(), fds.popleft()
+            connection, payload_file = bundle
             try:
                 schedule = read_job(payload_file, count, size, self.loop.time() - time.monotonic())
             except (OSError, ValueError):
