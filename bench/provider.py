@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -165,10 +166,8 @@ def _drain_streams(port: int, streams: int, ramp: float, out: Any) -> None:
 
 
 def _health(port: int) -> dict[str, Any]:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(b"GET /_lab/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        raw = b"".join(iter(lambda: sock.recv(65536), b""))
-    result: dict[str, Any] = json.loads(raw.partition(b"\r\n\r\n")[2])
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_lab/health", timeout=30) as answer:
+        result: dict[str, Any] = json.load(answer)
     return result
 
 

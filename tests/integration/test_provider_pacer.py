@@ -168,7 +168,7 @@ async def test_a_client_that_leaves_ends_its_stream_with_connection_reset(pacer:
             await asyncio.wait_for(send, 5)
     finally:
         _close(writer, server)
-    assert pacer.chunks_sent < 50
+    assert 0 < pacer.chunks_sent < 50  # the first chunk was read, the rest never sent
 
 
 async def test_a_cancelled_stream_writes_nothing_more(pacer: Pacer) -> None:

@@ -218,8 +218,8 @@ async def test_a_stream_a_worker_cannot_read_is_paced_by_the_provider(
 ) -> None:
     real_job_file = pacer_pool.job_file
 
-    def short_file(schedule: Schedule, shift: float) -> tuple[int, int]:
-        fd, size = real_job_file(schedule, shift)
+    def short_file(schedule: Schedule) -> tuple[int, int]:
+        fd, size = real_job_file(schedule)
         return fd, size + 100  # the worker finds less than announced and refuses the job
 
     monkeypatch.setattr(pacer_pool, "job_file", short_file)

@@ -43,7 +43,7 @@ def provider_group() -> None:
     default="auto",
     show_default=True,
     help="processes that write streamed chunks on schedule: a number (0: all in this "
-    "process) or auto (one per core, up to 4, when there are 2 or more)",
+    "process) or auto (two per core, up to 8, on machines with 2 or more cores)",
 )
 @click.option("--json", "as_json", is_flag=True, help="print the addresses as one JSON line")
 def serve(

@@ -107,16 +107,12 @@ class Schedule:
         self.blob = b""
 
     def add(self, due: float, data: bytes) -> None:
-        # Framed now as one HTTP/1.1 chunk each, so any run of due chunks is one slice of
-        # the blob, written as it is (back-to-back chunks are valid chunked encoding).
-        framed = b"%x\r\n%b\r\n" % (len(data), data)
-        self.dues.append(due)
-        self._parts.append(framed)
-        self._size += len(framed)
-        self.ends.append(self._size)
+        self.extend((due,), (data,))
 
     def extend(self, dues: Sequence[float], payloads: Sequence[bytes]) -> None:
-        """`add` for each (due, payload) pair, in bulk."""
+        """Add chunks (`payloads`, due at `dues`). Each is framed now as one HTTP/1.1 chunk,
+        so any run of due chunks is one slice of the blob, written as it is (back-to-back
+        chunks are valid chunked encoding)."""
         framed = [b"%x\r\n%b\r\n" % (len(data), data) for data in payloads]
         self.dues.extend(dues)
         self._parts.extend(framed)

@@ -12,14 +12,14 @@ is one state; only the timed writing of a stream's bytes is handed out.
 
 How. The provider spells a stream's chunks into a `Schedule` as before. When the workers
 are running, `PacerPool.send` passes the connection's file descriptor (SCM_RIGHTS over a
-Unix socket) and the schedule's three buffers to the least busy worker. The worker writes
-the chunks from its own `StreamPacer` on the same schedule (due times travel as
-CLOCK_MONOTONIC, which all processes share), closes its copy of the descriptor and reports
-back; the provider then writes the stream's closing events itself, on the same connection,
-which stays open and reusable (keep-alive) throughout. A client that leaves is a
-`ConnectionResetError` from `send`, as with the in-process pacer; a cancelled `send` tells
-the worker to drop the stream. Workers report their lateness histograms, so
-`/_lab/health` covers every chunk, wherever it was written.
+Unix socket) and the schedule's three buffers to the least busy worker. The worker
+writes the chunks from its own `StreamPacer` on the same schedule (due times travel with
+their offset from CLOCK_MONOTONIC, which all processes share), closes its copy of the
+descriptor and reports back; the provider then writes the stream's closing events itself,
+on the same connection, which stays open and reusable (keep-alive) throughout. A client
+that leaves is a `ConnectionResetError` from `send`, as with the in-process pacer; a
+cancelled `send` tells the worker to drop the stream. Workers report their lateness
+histograms, so `/_lab/health` covers every chunk, wherever it was written.
 
 Streams that cannot be handed over (no workers, a worker gone, a connection whose
 transport still holds unsent bytes, no descriptor or memory left for the hand-over) or
@@ -57,14 +57,13 @@ from gaplab.provider.pacer import Schedule, StreamPacer, lateness_percentile, op
 READY, JOB, CANCEL, DONE, STATS = 1, 2, 3, 4, 5  # JOB: the client's socket, then a file
 OK, RESET, REFUSED = 0, 1, 2  # REFUSED: not taken, nothing written; the provider paces it
 HEADER = struct.Struct("!IB")  # payload length, kind
-JOB_HEAD = struct.Struct("!QIQ")  # job id, chunks, size of the payload file
+JOB_HEAD = struct.Struct("!QIQd")  # job id, chunks, payload file size, CLOCK_MONOTONIC - loop time
 DONE_BODY = struct.Struct("!QB")  # job id, outcome
 CANCEL_BODY = struct.Struct("!Q")
 STATS_HEAD = struct.Struct("!QQI")  # chunks sent, writes, histogram entries
 STATS_ENTRY = struct.Struct("!IQ")  # lateness bucket, chunks
 START_TIMEOUT = 30.0  # seconds for a worker to import and report ready
-_READ_SIZE = 256 * 1024
-_CHANNEL_BUFFER = 4 * 1024 * 1024  # socket buffer: most JOB frames go out in one send
+_READ_SIZE = 64 * 1024  # frames are small: a stream's bytes travel in a file (`job_file`)
 
 
 class _Refused(Exception):
@@ -105,9 +104,6 @@ class Channel:
         on_close: Callable[[], None],
     ) -> None:
         sock.setblocking(False)
-        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, option, _CHANNEL_BUFFER)
         self._loop = loop
         self._sock = sock
         self._fileno = sock.fileno()
@@ -213,16 +209,15 @@ def _close_all(fds: tuple[int, ...]) -> None:
             os.close(fd)
 
 
-def job_file(schedule: Schedule, shift: float) -> tuple[int, int]:
-    """An anonymous in-memory file holding `schedule`: its due times moved by `shift`
-    seconds (event-loop time to CLOCK_MONOTONIC), the ends of its chunks, its bytes.
-    Returns the descriptor and the file's size.
+def job_file(schedule: Schedule) -> tuple[int, int]:
+    """An anonymous in-memory file holding `schedule`: its due times (the sender's
+    event-loop time), the ends of its chunks, its bytes. Returns the descriptor and the
+    file's size.
 
     A file, not the channel, because a stream's bytes (about 140 KB for 500 tokens) are
     most of a socket buffer: sent through the channel, a burst of new streams queued
     behind the worker's reads, and streams reached their worker hundreds of ms late."""
-    dues = array.array("d", [due + shift for due in schedule.dues])
-    parts = [dues.tobytes(), schedule.ends.tobytes(), schedule.blob]
+    parts = [schedule.dues.tobytes(), schedule.ends.tobytes(), schedule.blob]
     if hasattr(os, "memfd_create"):
         fd = os.memfd_create("gaplab-stream", os.MFD_CLOEXEC)
     else:  # macOS and other Unixes: an unlinked temporary file
@@ -241,8 +236,8 @@ def job_file(schedule: Schedule, shift: float) -> tuple[int, int]:
 
 
 def read_job(fd: int, count: int, size: int, shift: float) -> Schedule:
-    """The schedule `job_file` wrote to `fd`, due times moved by `shift` seconds
-    (CLOCK_MONOTONIC to the reader's event-loop time). Closes `fd`."""
+    """The schedule `job_file` wrote to `fd`, due times moved by `shift` seconds (the
+    sender's event-loop time to the reader's). Closes `fd`."""
     try:
         raw = bytearray()
         while len(raw) < size:
@@ -277,13 +272,13 @@ def parse_stats(payload: bytes) -> tuple[int, int, dict[int, int]]:
     return chunks, writes, histogram
 
 
-def _handover(fileno: int, schedule: Schedule, shift: float) -> tuple[int, int, int] | None:
+def _handover(fileno: int, schedule: Schedule) -> tuple[int, int, int] | None:
     """The descriptors a JOB frame carries: a duplicate of the connection's (ours stays
     the transport's, and the duplicate keeps the connection's identity even while the
     frame waits in the queue) and the schedule's file; with the file's size. None when
     the system refuses either."""
     try:
-        payload, size = job_file(schedule, shift)
+        payload, size = job_file(schedule)
     except OSError:
         return None
     try:
@@ -304,10 +299,13 @@ async def _reap(process: subprocess.Popen[bytes], grace: float) -> int:
 
 
 class _Worker:
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop) -> None:
         self.process = process
-        self.channel: Channel | None = None
-        self.ready: asyncio.Future[None] | None = None
+        self.channel: Channel | None = None  # set once made: its callbacks name this worker
+        self.ready: asyncio.Future[None] = loop.create_future()
+        # Its failure is reported by `_wait_ready`; a worker never waited for (start()
+        # gave up on an earlier one) must not log "exception never retrieved".
+        self.ready.add_done_callback(lambda done: done.cancelled() or done.exception())
         self.jobs: dict[int, asyncio.Future[None]] = {}
         self.chunks_sent = 0
         self.writes = 0
@@ -362,11 +360,7 @@ class PacerPool:
             raise RuntimeError(f"cannot start a stream worker ({self._python}): {exc}") from None
         finally:
             theirs.close()
-        worker = _Worker(process)
-        worker.ready = loop.create_future()
-        # Its failure is reported by `_wait_ready`; a worker never waited for (start()
-        # gave up on an earlier one) must not log "exception never retrieved".
-        worker.ready.add_done_callback(lambda done: done.cancelled() or done.exception())
+        worker = _Worker(process, loop)
         worker.channel = Channel(
             loop,
             ours,
@@ -376,7 +370,6 @@ class PacerPool:
         return worker
 
     async def _wait_ready(self, worker: _Worker, deadline: float) -> None:
-        assert worker.ready is not None
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(asyncio.shield(worker.ready), max(0.0, deadline - loop.time()))
@@ -416,11 +409,11 @@ class PacerPool:
                     future.set_exception(ConnectionResetError("client disconnected"))
         elif kind == STATS:
             worker.chunks_sent, worker.writes, worker.histogram = parse_stats(payload)
-        elif kind == READY and worker.ready is not None and not worker.ready.done():
+        elif kind == READY and not worker.ready.done():
             worker.ready.set_result(None)
 
     def _on_close(self, worker: _Worker) -> None:
-        if worker.ready is not None and not worker.ready.done():
+        if not worker.ready.done():
             worker.ready.set_exception(ConnectionResetError("stream worker exited"))
         jobs, worker.jobs = worker.jobs, {}
         for future in jobs.values():
@@ -437,9 +430,10 @@ class PacerPool:
         alive = [worker for worker in self._workers if worker.alive]
         if not alive:
             return None
-        turn = next(self._turn)
-        # Least busy first; ties taken in turn so an idle pool spreads its first streams.
-        return min(alive, key=lambda w: (len(w.jobs), (self._workers.index(w) - turn) % len(alive)))
+        # Least busy first; ties taken in turn (min keeps the first of equals, and the list
+        # is rotated each time) so an idle pool spreads its first streams.
+        turn = next(self._turn) % len(alive)
+        return min(alive[turn:] + alive[:turn], key=lambda worker: len(worker.jobs))
 
     async def send(self, transport: object | None, schedule: Schedule) -> None:
         """As `StreamPacer.send`: returns once every chunk has been written; raises
@@ -455,7 +449,7 @@ class PacerPool:
             return
         assert worker.channel is not None
         loop = asyncio.get_running_loop()
-        handover = _handover(sock.fileno(), schedule, time.monotonic() - loop.time())
+        handover = _handover(sock.fileno(), schedule)
         if handover is None:  # out of memory or descriptors: pace it here instead
             await self._local.send(transport, schedule)
             return
@@ -464,15 +458,16 @@ class PacerPool:
         future: asyncio.Future[None] = loop.create_future()
         worker.jobs[job_id] = future
         try:
-            head = JOB_HEAD.pack(job_id, len(schedule), size)
+            # Due times travel in our loop's time, with how far it is from CLOCK_MONOTONIC
+            # (which all processes share); the worker moves them to its own loop's once.
+            head = JOB_HEAD.pack(job_id, len(schedule), size, time.monotonic() - loop.time())
             worker.channel.send(JOB, head, fds=(connection, payload))
             await future
         except _Refused:
             await self._local.send(transport, schedule)
         except asyncio.CancelledError:
-            if worker.jobs.pop(job_id, None) is not None and worker.alive:
-                with contextlib.suppress(ConnectionResetError):
-                    worker.channel.send(CANCEL, CANCEL_BODY.pack(job_id))
+            if job_id in worker.jobs and worker.alive:  # still the worker's: make it stop
+                worker.channel.send(CANCEL, CANCEL_BODY.pack(job_id))
             raise
         finally:
             worker.jobs.pop(job_id, None)

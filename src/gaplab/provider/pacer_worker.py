@@ -10,7 +10,6 @@ starts in a fraction of the provider's time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import socket
@@ -121,18 +120,20 @@ class Worker:
 
     def _on_frame(self, kind: int, payload: bytes) -> None:
         if kind == JOB:
-            job_id, count, size = JOB_HEAD.unpack(payload)
+            job_id, count, size, offset = JOB_HEAD.unpack(payload)
             bundle = self.channel.fds.popleft() if self.channel.fds else None
-            if bundle is None or len(bundle) != 2:  # lost on the way (out of descriptors)
+            schedule = None
+            if bundle is not None and len(bundle) == 2:
+                connection, payload_file = bundle
+                shift = offset + self.loop.time() - time.monotonic()  # theirs -> ours
+                try:
+                    schedule = read_job(payload_file, count, size, shift)  # closes the file
+                except (OSError, ValueError):
+                    os.close(connection)
+            else:  # descriptors lost on the way (this process out of them)
                 for fd in bundle or ():
                     os.close(fd)
-                self.channel.send(DONE, DONE_BODY.pack(job_id, REFUSED))
-                return
-            connection, payload_file = bundle
-            try:
-                schedule = read_job(payload_file, count, size, self.loop.time() - time.monotonic())
-            except (OSError, ValueError):
-                os.close(connection)
+            if schedule is None:  # refused: nothing written, the provider paces it
                 self.channel.send(DONE, DONE_BODY.pack(job_id, REFUSED))
                 return
             task = self.loop.create_task(self._run(job_id, connection, schedule))
@@ -149,7 +150,7 @@ class Worker:
         try:
             await self.pacer.send(writer, schedule)
             await writer.drained()
-        except (ConnectionResetError, OSError):
+        except OSError:  # ConnectionResetError among them: the client left
             outcome = RESET
         finally:
             writer.close()
@@ -164,10 +165,9 @@ class Worker:
     async def serve(self) -> None:
         self.channel.send(READY)
         await self.finished.wait()
-        for task in list(self.tasks.values()):
+        for task in self.tasks.values():
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
 
 async def _main(fd: int) -> None:

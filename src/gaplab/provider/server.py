@@ -55,7 +55,6 @@ class MockProvider:
         # Child processes that write streamed chunks (gaplab.provider.pacer_pool); 0 paces
         # every stream on this event loop.
         self.stream_workers = stream_workers
-        self._pool: PacerPool | None = None
         # Memory holds the last `journal_capacity` calls; `journal_path` keeps them all.
         self._journal = JournalView(journal_capacity, on_call, spill_path=journal_path)
         self._pending_faults: Sequence[ProviderFault] = ()
@@ -73,7 +72,7 @@ class MockProvider:
         if self.stream_workers:
             pool = PacerPool(self.stream_workers)
             await pool.start()
-            self._pool = state.pacer = pool
+            state.pacer = pool
         self._state = state
         app = web.Application(client_max_size=64 * 1024 * 1024)
         openai, anthropic = OpenAIWire(), AnthropicWire()
@@ -130,9 +129,8 @@ class MockProvider:
         self._journal.close()  # reopened (appending) if this provider is started again
 
     async def _stop_pool(self) -> None:
-        if self._pool is not None:
-            await self._pool.stop()
-            self._pool = None
+        if self._state is not None and isinstance(self._state.pacer, PacerPool):
+            await self._state.pacer.stop()
 
     async def __aenter__(self) -> MockProvider:
         await self.start()
