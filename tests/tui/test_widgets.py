@@ -38,7 +38,7 @@ class Host(App[None]):
 
 def test_the_synthetic_snapshot_is_what_the_widget_tests_expect() -> None:
     snapshot = aggregator().snapshot()
-    assert snapshot.totals == {"ok": 10, "degraded": 3, "error": 4, "unsafe": 0}
+    assert snapshot.totals == {"ok": 10, "degraded": 3, "refused": 0, "error": 4, "unsafe": 0}
     assert snapshot.provider_calls == 24
     assert snapshot.phase == "outage" and snapshot.phase_elapsed == 1.0
     assert amplification(snapshot) == 24 / 17

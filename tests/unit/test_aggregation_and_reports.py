@@ -49,7 +49,7 @@ def test_aggregator_counts_phases_and_percentiles() -> None:
     assert phases["outage"].outcomes["error"] == 100
     assert phases["outage"].latency.p95 == pytest.approx(1.5, rel=0.01)
     assert phases["outage"].amplification == pytest.approx(3.03, abs=0.05)
-    assert snap.totals == {"ok": 250, "degraded": 0, "error": 100, "unsafe": 0}
+    assert snap.totals == {"ok": 250, "degraded": 0, "refused": 0, "error": 100, "unsafe": 0}
     assert snap.seconds[-1].second >= 34
 
 

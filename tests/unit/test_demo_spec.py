@@ -31,7 +31,7 @@ def test_naive_target_starts_the_demo_against_the_mock_provider() -> None:
     assert target.request.json_body == {"message": "{input}", "user_id": "{user}"}
     assert target.response.answer == "$.answer"
     assert target.response.degraded.field == "$.degraded"
-    assert target.non_ai_endpoints == ("GET /notes/1",)
+    assert [e.label for e in target.non_ai_endpoints] == ["GET /notes/1"]
     check_target(target, "demo:naive")  # placeholders and JSON paths are all known
 
 

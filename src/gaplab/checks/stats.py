@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from gaplab.engine.events import UserRequestFinished
+from gaplab.engine.events import OUTCOMES, UserRequestFinished
 
 
 def percentile(values: Sequence[float], percent: float) -> float | None:
@@ -20,7 +20,7 @@ def percentile(values: Sequence[float], percent: float) -> float | None:
 
 def outcome_counts(requests: Sequence[UserRequestFinished]) -> dict[str, int]:
     counts = Counter(r.outcome for r in requests)
-    return {k: counts.get(k, 0) for k in ("ok", "degraded", "error", "unsafe")}
+    return {k: counts.get(k, 0) for k in OUTCOMES}
 
 
 def rate(count: int, seconds: float) -> float:

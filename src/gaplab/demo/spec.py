@@ -21,6 +21,7 @@ from gaplab.demo.options import (
 from gaplab.errors import InputError
 from gaplab.scenario.target_models import (
     DegradedSpec,
+    EndpointCall,
     ReadySpec,
     RequestSpec,
     ResponseSpec,
@@ -31,7 +32,7 @@ from gaplab.scenario.target_models import (
 __all__ = ["DEFENCES", "DEMO_DESCRIPTIONS", "DEMO_NAMES", "demo_target", "parse_demo_spec"]
 
 PREFIX = "demo:"
-NON_AI_ENDPOINTS = ("GET /notes/1",)
+NON_AI_ENDPOINTS = (EndpointCall(http="GET /notes/1"),)
 
 
 def parse_demo_spec(spec: str) -> tuple[str, HardenedConfig | None]:

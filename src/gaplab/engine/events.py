@@ -6,12 +6,14 @@ Every event has `t`, seconds on the run clock, and a `kind` used as its JSONL ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
 from gaplab.provider.journal import ProviderCall
 
-OUTCOMES = ("ok", "degraded", "error", "unsafe")
+# What a user got: a normal answer, the declared fallback, a declared refusal (a safe "I
+# can't help with that"), a failure, or something that must never reach a user.
+OUTCOMES = ("ok", "degraded", "refused", "error", "unsafe")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,30 @@ class UserRequestFinished(Event):
     status: int  # HTTP status, 0 for a transport failure or timeout
     detail: str = ""  # why it was classified so (e.g. "timeout after 30s", "canary")
     endpoint: str = "ai"  # "ai" or "GET /notes/1" for non-AI probes
+    # What the user sent (ground truth; see gaplab.load.inputs): the input kind, the
+    # reference that joins provider calls to this request, the payload it carried, and
+    # every value the lab planted in it as (kind, value) pairs. Raw values stay in the
+    # journal; reports mask personal data.
+    input_kind: str = "questions"
+    reference: str = ""
+    payload: str = ""
+    planted: tuple[tuple[str, str], ...] = ()
+    opted_out: bool = False
+    excerpt: str = ""  # for `unsafe`: the offending passage of the answer
+
+    def to_dict(self) -> dict[str, Any]:
+        # The journal's most frequent line: fields still at their default are left out.
+        data: dict[str, Any] = {"kind": self.kind}
+        for key, value in self.__dict__.items():
+            if _REQUEST_DEFAULTS.get(key, _MISSING) != value:
+                data[key] = value
+        return data
+
+
+_MISSING = object()
+_REQUEST_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(UserRequestFinished) if f.default is not MISSING
+}
 
 
 @dataclass(frozen=True)
@@ -137,7 +163,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         return ProviderCallRecorded(t=data["t"], call=ProviderCall.from_dict(data["call"]))
     names = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in names}
-    for key in ("phases", "faults"):
+    for key in ("phases", "faults", "planted"):
         if key in kwargs and isinstance(kwargs[key], list):
             kwargs[key] = tuple(tuple(x) if isinstance(x, list) else x for x in kwargs[key])
     return cls(**kwargs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -20,9 +21,9 @@ import aiohttp
 
 from gaplab.engine.clock import Clock
 from gaplab.engine.events import Event, UserRequestFinished
-from gaplab.load.inputs import QuestionPool
+from gaplab.load.inputs import InputMix, UserInput
 from gaplab.scenario.models import LoadSpec
-from gaplab.scenario.target_models import TargetFile, split_endpoint
+from gaplab.scenario.target_models import EndpointCall, TargetFile
 from gaplab.target.classify import Marker, classify
 from gaplab.target.template import RequestTemplate, render
 
@@ -91,7 +92,7 @@ class LoadGenerator:
         self._phase = current_phase
         self._sla = sla
         self._markers = tuple(markers)
-        self._pool = QuestionPool(seed)
+        self._mix = InputMix(load.inputs, seed)
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None  # retries of stale connections
         self._users: dict[int, asyncio.Task[None]] = {}
@@ -144,18 +145,18 @@ class LoadGenerator:
     async def _user(self, index: int, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        stream = self._pool.stream(self._seed, index)
+        stream = self._mix.stream(index)
         user = f"user-{index:04d}"
         sequence = 0
         while index < self._active:
             sequence += 1
-            await self._ask(user, f"{user}-{sequence:06d}", stream.next().text)
+            await self._ask(user, f"{user}-{sequence:06d}", stream.next())
             if self._load.think:
                 await asyncio.sleep(self._load.think)
 
-    async def _ask(self, user: str, request_id: str, text: str) -> None:
+    async def _ask(self, user: str, request_id: str, given: UserInput) -> None:
         assert self._session is not None
-        names = {**self._names, "input": text, "user": user, "request_id": request_id}
+        names = {**self._names, "input": given.text, "user": user, "request_id": request_id}
         spec = self._target.request
         url = self._template.url(names)
         headers = self._template.headers(names)
@@ -222,18 +223,23 @@ class LoadGenerator:
         async with self._fresh.request(method, url, headers=headers, data=data) as response:
             return response.status, await response.read(), response.headers
 
-    async def _probe(self, endpoint: str) -> None:
+    async def _probe(self, endpoint: EndpointCall) -> None:
         """Poll one non-AI endpoint to see whether AI trouble spills over to it."""
         assert self._session is not None
-        method, path = split_endpoint(endpoint)
-        url = self._base_url + render(path, self._names)
+        path = render(endpoint.path, self._names)
+        url = self._base_url + path
+        headers = dict(render(endpoint.headers, self._names))
+        data = None
+        if endpoint.json_body is not None:
+            data = json.dumps(render(endpoint.json_body, self._names))
+            headers.setdefault("Content-Type", "application/json")
         sequence = 0
         while True:
             sequence += 1
             request_id = f"probe-{path.strip('/').replace('/', '-')}-{sequence:06d}"
             started = self._clock.now()
-            flight = _InFlight(request_id, "probe", self._phase(), started, endpoint)
-            now = await self._exchange(flight, method, url, {}, None, _judge_non_ai)
+            flight = _InFlight(request_id, "probe", self._phase(), started, endpoint.label)
+            now = await self._exchange(flight, endpoint.method, url, headers, data, _judge_non_ai)
             await asyncio.sleep(max(0.0, self._load.non_ai_interval - (now - started)))
 
     async def stop(self) -> None:

@@ -12,6 +12,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from gaplab.engine.events import OUTCOMES
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.report.model import verdict_headline
 
@@ -39,8 +40,8 @@ def progress_line(snapshot: Snapshot) -> str:
     return (
         f"[{position:5.1f}s/{snapshot.duration:.0f}s] phase {index}/{len(snapshot.phases)} "
         f"{phase} ({faults}) | {snapshot.requests_per_second:5.1f} req/s | "
-        f"ok {totals['ok']} degraded {totals['degraded']} error {totals['error']} "
-        f"unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
+        f"ok {totals['ok']} degraded {totals['degraded']} refused {totals['refused']} "
+        f"error {totals['error']} unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
         f"provider {snapshot.provider_calls_per_second:.1f} calls/s"
     )
 
@@ -70,6 +71,7 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
         "faults",
         "ok",
         "degraded",
+        "refused",
         "error",
         "unsafe",
         "p95",
@@ -83,7 +85,7 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
         phases.add_row(
             phase["name"],
             "; ".join(phase["faults"]) or "-",
-            *(str(outcomes[o]) for o in ("ok", "degraded", "error", "unsafe")),
+            *(str(outcomes[o]) for o in OUTCOMES),
             _ms(phase["latency"]["p95_s"]),
             str(phase["provider_calls"]),
             "-" if amp is None else f"{amp:.2f}",

@@ -63,6 +63,32 @@ def parse_size(value: Any) -> int:
     return size
 
 
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(s|m|h|min|sec))?\s*$")
+_RATE_SECONDS = {None: 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: Any) -> float:
+    """Events per second from `30/s`, `1800/m`, `50000/h`, or a bare number per second."""
+    if isinstance(value, bool):
+        raise ValueError("expected a rate such as 30/s or 600/m")
+    if isinstance(value, int | float):
+        rate = float(value)
+    elif isinstance(value, str):
+        match = _RATE.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a rate (use e.g. 30/s or 600/m)")
+        rate = float(match.group(1)) / _RATE_SECONDS[match.group(2)]
+    else:
+        raise ValueError("expected a rate such as 30/s or 600/m")
+    if rate < 0 or rate != rate or rate == float("inf"):
+        raise ValueError("a rate must be a finite number, 0 or more")
+    return rate
+
+
+def format_rate(per_second: float) -> str:
+    return f"{per_second:g}/s"
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1 and seconds != 0:
         return f"{seconds * 1000:g}ms"

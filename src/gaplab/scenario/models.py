@@ -13,25 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from gaplab.netfault.spec import NetworkFault
 from gaplab.provider.faults import ProviderFault
 from gaplab.scenario.durations import Duration
+from gaplab.scenario.load_models import LoadSpec, Rate
 
-InputKind = Literal["questions"]
-
-
-class LoadSpec(BaseModel):
-    """Closed-model virtual users: each sends a request, waits for it, thinks, repeats."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    users: int = Field(default=10, ge=1, le=10_000)
-    think: Duration = 0.2
-    inputs: InputKind = "questions"
-    patience: Duration = Field(
-        default=30.0, gt=0, description="a user gives up on a request after this long"
-    )
-    non_ai_interval: Duration = Field(
-        default=0.25, gt=0, description="how often each non-AI endpoint is probed"
-    )
-    ramp: Duration = Field(default=0.0, description="spread user start times over this long")
+__all__ = ["LoadSpec", "Phase", "Scenario"]
 
 
 class FaultEntry(BaseModel):
@@ -67,6 +51,9 @@ class Phase(BaseModel):
     duration: Duration = Field(alias="for", gt=0)
     faults: tuple[FaultEntry, ...] = ()
     users: int | None = Field(default=None, ge=0, le=10_000, description="users in this phase")
+    arrival: Rate | None = Field(
+        default=None, ge=0, le=100_000, description="open model: the arrival rate in this phase"
+    )
 
 
 class CheckRef(BaseModel):

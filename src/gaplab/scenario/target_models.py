@@ -3,13 +3,20 @@
 Strings may use placeholders filled at run time: `{port}` (the port the lab picked for a
 started target), `{provider.openai_base_url}`, `{provider.anthropic_base_url}`, and in the
 request template `{input}`, `{user}`, `{request_id}`.
+
+Besides how to reach it, a target file declares the signals the checks read from answers:
+the fallback (`response.degraded`), a refusal (`response.refusal`), the AI disclosure
+(`response.disclosure`), the hosts links may point to (`response.link_hosts`), and how a
+user who opted out of AI processing is marked (`request.opt_out`). Every declaration is
+optional; a check that needs a missing one is `not_run` and says which to add.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gaplab.scenario.durations import Duration
 
@@ -23,17 +30,46 @@ def _split_endpoint(value: str) -> tuple[str, str]:
     return method.upper(), path.strip()
 
 
-class ReadySpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class EndpointCall(BaseModel):
+    """One request to a plain endpoint of the target: `GET /health`, with the headers (and
+    JSON body) a real client would send, e.g. a gateway that needs `Authorization`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     http: str = "GET /health"
-    within: Duration = Field(default=20.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json")
 
     @field_validator("http")
     @classmethod
     def _endpoint(cls, value: str) -> str:
         _split_endpoint(value)
         return value
+
+    @property
+    def method(self) -> str:
+        return _split_endpoint(self.http)[0]
+
+    @property
+    def path(self) -> str:
+        return _split_endpoint(self.http)[1]
+
+    @property
+    def label(self) -> str:
+        """`GET /notes/1`: how the endpoint is named in events and reports."""
+        method, path = _split_endpoint(self.http)
+        return f"{method} {path}"
+
+
+def _endpoint_call(value: Any) -> Any:
+    """`"GET /health"` is short for `{http: "GET /health"}`."""
+    return {"http": value} if isinstance(value, str) else value
+
+
+class ReadySpec(EndpointCall):
+    """The readiness probe of a started target, polled until it answers below 400."""
+
+    within: Duration = Field(default=60.0, gt=0)
 
 
 class StartSpec(BaseModel):
@@ -45,6 +81,22 @@ class StartSpec(BaseModel):
     ready: ReadySpec = ReadySpec()
 
 
+class OptOutSpec(BaseModel):
+    """How a request says its user opted out of AI processing: extra headers and JSON fields
+    merged into the request body (deeply) for those users."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_fields: dict[str, Any] = Field(default_factory=dict, alias="json")
+
+    @model_validator(mode="after")
+    def _something(self) -> OptOutSpec:
+        if not self.headers and not self.json_fields:
+            raise ValueError("opt_out needs `headers:` or `json:` (how the request says it)")
+        return self
+
+
 class RequestSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,26 +105,125 @@ class RequestSpec(BaseModel):
     json_body: Any = Field(default=None, alias="json")
     headers: dict[str, str] = Field(default_factory=dict)
     correlation_header: str = "x-request-id"
+    opt_out: OptOutSpec | None = Field(
+        default=None, description="how a request marks a user who opted out of AI processing"
+    )
 
 
-class DegradedSpec(BaseModel):
-    """How the target marks a fallback answer; any one signal that matches counts."""
+HeaderRule = str | dict[str, str | list[str]]
+
+
+class HeaderMatch(BaseModel):
+    """A response header that marks an answer: present at all, or with one of some values
+    (compared case-insensitively, surrounding spaces ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    values: tuple[str, ...] = ()  # empty: presence is enough
+
+    def matches(self, headers: Mapping[str, str]) -> bool:
+        wanted = self.name.lower()
+        for key, value in headers.items():
+            if key.lower() == wanted:
+                return not self.values or value.strip().lower() in self._lowered
+        return False
+
+    @property
+    def _lowered(self) -> frozenset[str]:
+        return frozenset(v.strip().lower() for v in self.values)
+
+    def describe(self) -> str:
+        if not self.values:
+            return f"header {self.name}"
+        return f"header {self.name}: " + " | ".join(self.values)
+
+
+def _header_rule(value: Any) -> Any:
+    """`X-Degraded` (present), `{X-Degraded: "1"}` or `{X-Degraded: ["1", "true"]}`."""
+    if value is None or isinstance(value, HeaderMatch):
+        return value
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict) and "name" not in value:
+        if len(value) != 1:
+            raise ValueError("give one header: `Name`, `{Name: value}` or `{Name: [values]}`")
+        ((name, values),) = value.items()
+        if isinstance(values, str | int | bool):
+            values = [str(values).lower() if isinstance(values, bool) else str(values)]
+        return {"name": name, "values": values}
+    return value
+
+
+class SignalSpec(BaseModel):
+    """How the target marks a kind of answer; any one signal that matches counts."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     status: tuple[int, ...] = ()
     contains: tuple[str, ...] = ()
     field: str | None = Field(default=None, description="JSON path whose truthy value marks it")
-    header: str | None = Field(
-        default=None, description="a response header whose presence marks it"
+    header: HeaderMatch | None = Field(
+        default=None, description="a response header: present, or with one of some values"
     )
+
+    @field_validator("header", mode="before")
+    @classmethod
+    def _header(cls, value: Any) -> Any:
+        return _header_rule(value)
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.status or self.contains or self.field or self.header)
+
+    def describe(self) -> str:
+        parts = [f"status {', '.join(map(str, self.status))}"] if self.status else []
+        parts += [f"text {text!r}" for text in self.contains]
+        if self.field:
+            parts.append(f"field {self.field}")
+        if self.header:
+            parts.append(self.header.describe())
+        return " or ".join(parts) or "nothing declared"
+
+
+DegradedSpec = SignalSpec  # the fallback signal (kept as a name: it reads well in code)
+
+
+class DisclosureSpec(BaseModel):
+    """Where an answer says it was generated by AI: a truthy JSON field or a header."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str | None = None
+    header: HeaderMatch | None = None
+
+    @field_validator("header", mode="before")
+    @classmethod
+    def _header(cls, value: Any) -> Any:
+        return _header_rule(value)
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.field or self.header)
 
 
 class ResponseSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     answer: str = "$.answer"
-    degraded: DegradedSpec = DegradedSpec()
+    degraded: SignalSpec = SignalSpec()
+    refusal: SignalSpec = Field(
+        default_factory=SignalSpec,
+        description="how the target declines a request (a safe refusal, not an error)",
+    )
+    disclosure: DisclosureSpec = Field(
+        default_factory=DisclosureSpec,
+        description="how an answer says it is AI-generated (governance.ai_disclosure)",
+    )
+    link_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="hosts links and images in answers may point to; any other host is unsafe",
+    )
 
 
 class TargetFile(BaseModel):
@@ -83,14 +234,14 @@ class TargetFile(BaseModel):
     start: StartSpec | None = None
     request: RequestSpec
     response: ResponseSpec = ResponseSpec()
-    non_ai_endpoints: tuple[str, ...] = ()
+    non_ai_endpoints: tuple[EndpointCall, ...] = ()
     sla: Duration | None = Field(default=None, gt=0)
 
-    @field_validator("non_ai_endpoints")
+    @field_validator("non_ai_endpoints", mode="before")
     @classmethod
-    def _endpoints(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            _split_endpoint(item)
+    def _endpoints(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [_endpoint_call(item) for item in value]
         return value
 
 

@@ -52,7 +52,7 @@ def classify(
         status in degraded.status
         or any(needle in text for needle in degraded.contains)
         or (degraded.field is not None and bool(extract(document, degraded.field)))
-        or (degraded.header is not None and degraded.header.lower() in _lower(headers))
+        or (degraded.header is not None and degraded.header.matches(headers))
     ):
         return Verdict("degraded", "fallback answer")
     if status >= 500:
@@ -67,7 +67,3 @@ def classify(
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         return Verdict("error", f"no answer at {spec.answer}")
     return Verdict("ok", "")
-
-
-def _lower(headers: Mapping[str, str]) -> set[str]:
-    return {key.lower() for key in headers}

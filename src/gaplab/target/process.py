@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from gaplab.errors import LabError
-from gaplab.scenario.target_models import StartSpec, split_endpoint
+from gaplab.scenario.target_models import StartSpec
 from gaplab.target.template import render
 
 TAIL_LINES = 20
@@ -85,7 +85,10 @@ class TargetProcess:
 
     async def _wait_ready(self) -> None:
         assert self._process is not None
-        method, path = split_endpoint(self._spec.ready.http)
+        ready = self._spec.ready
+        method, path = ready.method, render(ready.path, self._names)
+        headers = render(ready.headers, self._names)
+        body = render(ready.json_body, self._names)
         url = self._base_url + path
         deadline = asyncio.get_running_loop().time() + self._spec.ready.within
         last_problem = "no answer yet"
@@ -100,7 +103,7 @@ class TargetProcess:
                         list(self.tail) or ["(no output)"],
                     )
                 try:
-                    async with session.request(method, url) as response:
+                    async with session.request(method, url, headers=headers, json=body) as response:
                         if response.status < 400:
                             return
                         last_problem = f"{self._spec.ready.http} answered HTTP {response.status}"

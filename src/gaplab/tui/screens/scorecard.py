@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from gaplab.engine.events import OUTCOMES
 from gaplab.headless import Finished
 from gaplab.report.model import verdict_headline
 from gaplab.tui.widgets.checklist import verdict_text
@@ -81,14 +82,14 @@ class ScorecardScreen(Screen[None]):
                 name, verdict_text(check["verdict"], theme), check["summary"], key=check["id"]
             )
         phases: DataTable[str] = self.query_one("#score-phases", DataTable)
-        phases.add_columns("phase", "faults", "ok", "degraded", "error", "unsafe", "p95")
+        phases.add_columns("phase", "faults", *OUTCOMES, "p95")
         phases.add_columns("upstream", "calls/request")
         for phase in self.report["phases"]:
             outcomes, amp = phase["outcomes"], phase["amplification"]
             phases.add_row(
                 phase["name"],
                 "; ".join(phase["faults"]) or "-",
-                *(str(outcomes[o]) for o in ("ok", "degraded", "error", "unsafe")),
+                *(str(outcomes[o]) for o in OUTCOMES),
                 ms(phase["latency"]["p95_s"]),
                 str(phase["provider_calls"]),
                 "-" if amp is None else f"{amp:.2f}",

@@ -1,0 +1,68 @@
+"""The input mix of a run: which kind each request is, drawn per user from the seed.
+
+`InputMix(scenario_inputs, seed)` builds one source per kind named in the scenario; each
+user gets a `UserStream` whose draws depend only on (seed, user index), so user 7 sends the
+same sequence of inputs in every run with that seed, whatever the timing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from gaplab.load.inputs.base import InputSource, UserInput
+from gaplab.load.inputs.questions import Questions, Repeated
+from gaplab.load.inputs.reference import reference
+from gaplab.scenario.load_models import InputMix as MixSpec
+from gaplab.scenario.load_models import KindOptions
+
+SourceFactory = Callable[[int, KindOptions], InputSource]
+
+
+def _questions(seed: int, options: KindOptions) -> InputSource:
+    return Questions(seed)
+
+
+def _repeated(seed: int, options: KindOptions) -> InputSource:
+    return Repeated(seed, getattr(options, "pool", 5))
+
+
+SOURCES: dict[str, SourceFactory] = {"questions": _questions, "repeated": _repeated}
+
+
+class InputMix:
+    def __init__(self, spec: MixSpec, seed: int) -> None:
+        self.seed = seed
+        kinds = spec.kinds
+        missing = sorted(set(kinds) - set(SOURCES))
+        if missing:
+            raise ValueError(f"no generator for input kind(s): {', '.join(missing)}")
+        self.sources: dict[str, InputSource] = {
+            kind: SOURCES[kind](seed, options) for kind, options in kinds.items()
+        }
+        self._names = list(kinds)
+        self._weights = [options.weight for options in kinds.values()]
+
+    def stream(self, user_index: int) -> UserStream:
+        return UserStream(self, user_index)
+
+    def draw(self, rng: random.Random, user_index: int, sequence: int) -> UserInput:
+        kind = (
+            self._names[0] if len(self._names) == 1 else rng.choices(self._names, self._weights)[0]
+        )
+        return self.sources[kind].make(rng, reference(self.seed, user_index, sequence))
+
+
+class UserStream:
+    """The endless, reproducible sequence of inputs of one user."""
+
+    def __init__(self, mix: InputMix, user_index: int) -> None:
+        self._mix = mix
+        self._user = user_index
+        self._rng = random.Random(f"{mix.seed}:{user_index}")
+        self._sequence = 0
+
+    def next(self) -> UserInput:
+        drawn = self._mix.draw(self._rng, self._user, self._sequence)
+        self._sequence += 1
+        return drawn
