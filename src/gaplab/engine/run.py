@@ -43,13 +43,12 @@ from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.netfault import NetworkFaults
 from gaplab.provider.journal import ProviderCall
-from gaplab.provider.markers import ERROR_MARKER_PREFIX
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import Scenario
 from gaplab.scenario.target_models import TargetFile
-from gaplab.target.classify import Marker
 from gaplab.target.process import TargetProcess, free_port
 from gaplab.target.template import render
+from gaplab.target.unsafe import UnsafeDetector
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +96,8 @@ class LabRun:
         self.aggregator = Aggregator()
         self.record = RunRecord()
         self.bus.subscribe(self.record)
+        # What must never reach users, learned from the provider journal as calls arrive.
+        self.detector = UnsafeDetector(options.target.response.link_hosts)
         self.bus.subscribe(self.aggregator)
         self.run_id = _new_run_id(options.runs_dir, self.scenario.name)
         self.run_dir = options.runs_dir / self.run_id
@@ -109,6 +110,7 @@ class LabRun:
         return self.aggregator.snapshot()
 
     def publish_call(self, call: ProviderCall) -> None:
+        self.detector.learn(call)
         self.bus.publish(ProviderCallRecorded(t=call.t_end, call=call))
 
     async def execute(self) -> RunResult:
@@ -259,7 +261,7 @@ class LabRun:
             publish=self.bus.publish,
             current_phase=lambda: self.phase_name,
             sla=self.sla,
-            markers=_markers(),
+            detector=self.detector,
         )
         self._parts.load = load
         self.phase_name = planned[0].phase.name
@@ -359,11 +361,6 @@ class LabRun:
             except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
                 self._log("error", f"stopping the {name} failed: {exc!r}")
         self._parts = _Parts()
-
-
-def _markers() -> tuple[Marker, ...]:
-    """Strings that must never reach a user: the provider's error marker, for now."""
-    return (Marker("raw provider error text", ERROR_MARKER_PREFIX),)
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:
