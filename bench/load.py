@@ -32,7 +32,7 @@ import aiohttp
 from common import serve_hello  # bench/common.py
 from gaplab.engine.clock import MonotonicClock
 from gaplab.engine.events import Event
-from gaplab.load.users import LoadGenerator
+from gaplab.load.generator import LoadGenerator
 from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import LoadSpec

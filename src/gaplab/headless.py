@@ -21,7 +21,7 @@ from gaplab import runtime
 from gaplab.engine.events import Event, PhaseStarted
 from gaplab.engine.run import LabRun, RunResult
 from gaplab.exit_codes import ExitCode, exit_code_for
-from gaplab.report.console import print_scorecard, progress_line, progress_renderable
+from gaplab.report.console import lab_line, print_scorecard, progress_line, progress_renderable
 from gaplab.report.model import build_report
 from gaplab.report.writers import write_json, write_junit
 
@@ -161,6 +161,9 @@ def run_headless(
     if result.status == "failed":
         assert result.error is not None
         console.print(f"lab error: {result.error}", style="bold red", markup=False, highlight=False)
+        lab = lab_line(finished.report)
+        if lab is not None:
+            console.print(lab, markup=False, highlight=False)
         if result.target_log is not None:
             console.print(f"target log: {result.target_log}", markup=False)
         return finished.exit_code

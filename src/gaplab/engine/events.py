@@ -134,6 +134,44 @@ class ProviderCallRecorded(Event):
 
 
 @dataclass(frozen=True)
+class ArrivalsDropped(Event):
+    """Open-model arrivals of `phase` that were not started because `max_in_flight`
+    requests were already in flight; published in batches (about one a second)."""
+
+    kind: ClassVar[str] = "arrivals_dropped"
+    phase: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LabHealth(Event):
+    """The lab's own health (gaplab.engine.monitor), about once a second and once at the
+    end (`final`). `window_*` figures cover the last `window` seconds, `run_*` the run so
+    far; lag is the lateness of a periodic timer on the lab's event loop, slip how late
+    open-model arrivals started against their plan (None under closed users). Seconds."""
+
+    kind: ClassVar[str] = "lab_health"
+    load_model: str  # "open" | "closed"
+    window: float
+    window_lag_p50: float | None
+    window_lag_p99: float | None
+    window_slip_p50: float | None
+    window_slip_p99: float | None
+    run_lag_p50: float | None
+    run_lag_p99: float | None
+    run_lag_max: float | None
+    run_slip_p50: float | None
+    run_slip_p99: float | None
+    run_slip_max: float | None
+    arrivals_planned: int = 0
+    arrivals_started: int = 0
+    arrivals_dropped: int = 0
+    arrivals_missed: int = 0
+    in_flight: int = 0
+    final: bool = False
+
+
+@dataclass(frozen=True)
 class CheckEvaluated(Event):
     kind: ClassVar[str] = "check_evaluated"
     check_id: str
@@ -167,6 +205,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FaultCoverage,
         UserRequestFinished,
         ProviderCallRecorded,
+        ArrivalsDropped,
+        LabHealth,
         CheckEvaluated,
         LogMessage,
         RunFinished,

@@ -9,6 +9,7 @@ on whatever was recorded, and an interrupted run is marked partial.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -35,10 +36,11 @@ from gaplab.engine.events import (
     RunStarted,
 )
 from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
+from gaplab.engine.monitor import LabMonitor
 from gaplab.engine.record import RunRecord
 from gaplab.engine.timeline import PlannedPhase, plan
 from gaplab.errors import LabError
-from gaplab.load.users import LoadGenerator
+from gaplab.load.generator import LoadGenerator
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.netfault import NetworkFaults
@@ -81,6 +83,7 @@ class _Parts:
     network: NetworkFaults | None = None
     target: TargetProcess | None = None
     load: LoadGenerator | None = None
+    monitor: LabMonitor | None = None
 
 
 class LabRun:
@@ -104,6 +107,7 @@ class LabRun:
         self.phase_name = "starting"
         self._parts = _Parts()
         self._ticked: set[str] = set()
+        self._target_base_url = ""
 
     def snapshot(self) -> Snapshot:
         self.aggregator.now = max(self.aggregator.now, self.clock.now())
@@ -235,6 +239,9 @@ class LabRun:
             process = TargetProcess(target.start, names, self.run_dir / "target.log", base_url)
             self._parts.target = process
             await process.start()
+        else:  # unmanaged: the lab expects it to be running already
+            await _check_reachable(base_url)
+        self._target_base_url = base_url
 
         planned = plan(self.scenario)
         self.bus.publish(
@@ -251,6 +258,11 @@ class LabRun:
                 target_base_url=base_url,
             )
         )
+        monitor = LabMonitor(
+            self.clock,
+            self.bus.publish,
+            load_model="open" if self.scenario.load.open else "closed",
+        )
         load = LoadGenerator(
             target=target,
             names=names,
@@ -262,11 +274,22 @@ class LabRun:
             current_phase=lambda: self.phase_name,
             sla=self.sla,
             detector=self.detector,
+            phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
+            on_slip=monitor.record_slip,
         )
-        self._parts.load = load
+        monitor.counts = load.counts
+        self._parts.monitor, self._parts.load = monitor, load
         self.phase_name = planned[0].phase.name
-        await load.start(planned[0].phase.users or self.scenario.load.users)
-        origin = self.clock.now()
+        # The monitor watches from before the users start: starting them is load too.
+        monitor.start()
+        try:
+            origin = self.clock.now()
+            await load.start(planned[0].phase.users or self.scenario.load.users, origin)
+            await monitor.watch(self._timeline(planned, origin))
+        finally:
+            await monitor.stop()
+
+    async def _timeline(self, planned: list[PlannedPhase], origin: float) -> None:
         for step in planned:
             await self._play(step, origin)
 
@@ -299,7 +322,25 @@ class LabRun:
             await self._clear()
             self.bus.publish(FaultChanged(t=self.clock.now(), phase=phase.name, faults=()))
         self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
+        self._check_connections(step)
         self._tick_checks()
+
+    def _check_connections(self, step: PlannedPhase) -> None:
+        """Up to the baseline's end: a target that every request failed to connect to is
+        not running (a lab/infrastructure error), not a target that scores 0 %."""
+        baseline = self.scenario.baseline()
+        load = self._parts.load
+        if load is None or baseline is None or step.index > self.scenario.phases.index(baseline):
+            return
+        seen = load.connections(step.phase.name)
+        if not seen.finished or seen.failed < seen.finished:
+            return
+        where = f"the target at {self._target_base_url}"
+        if seen.refused == seen.failed:
+            message = f"{where} refused every connection during the baseline: is it running?"
+        else:
+            message = f"every connection to {where} failed during the baseline: is it running?"
+        raise LabError(message, [f"{seen.failed} of {seen.finished} requests: {seen.last_failure}"])
 
     def _publish_coverage(self, step: PlannedPhase) -> None:
         """How many calls (connections) each fault of the phase hit: the proof it fired."""
@@ -349,6 +390,13 @@ class LabRun:
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if parts.load is not None:
             steps.append(("virtual users", parts.load.stop))
+        if parts.monitor is not None:
+            monitor = parts.monitor
+
+            async def final_figures() -> None:
+                monitor.publish_final()
+
+            steps.append(("lab monitor", final_figures))
         if parts.target is not None:
             steps.append(("target", parts.target.stop))
         if parts.network is not None:
@@ -361,6 +409,38 @@ class LabRun:
             except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
                 self._log("error", f"stopping the {name} failed: {exc!r}")
         self._parts = _Parts()
+
+
+REACH_TIMEOUT = 5.0  # seconds for the first connection to an unmanaged target
+
+
+async def _check_reachable(base_url: str) -> None:
+    """One TCP connection to an unmanaged target before the timeline: a target that is not
+    running is a lab error (exit 3) with its address, not a run where every request fails."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    why = "the target file has no `start:`, so the lab expects the target to be running already"
+    try:
+        async with asyncio.timeout(REACH_TIMEOUT):
+            _, writer = await asyncio.open_connection(host, port)
+    except ConnectionRefusedError:
+        raise LabError(
+            f"the target at {base_url} refused the connection: is it running?", [why]
+        ) from None
+    except TimeoutError:
+        raise LabError(
+            f"the target at {base_url} did not accept a connection within {REACH_TIMEOUT:g} s: "
+            "is it running?",
+            [why],
+        ) from None
+    except OSError as exc:
+        raise LabError(
+            f"the target at {base_url} could not be reached ({exc}): is it running?", [why]
+        ) from None
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:

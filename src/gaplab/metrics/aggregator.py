@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from gaplab.engine.events import (
     OUTCOMES,
+    ArrivalsDropped,
     CheckEvaluated,
     Event,
     FaultChanged,
+    LabHealth,
     PhaseEnded,
     PhaseStarted,
     ProviderCallRecorded,
@@ -23,7 +25,7 @@ from gaplab.engine.events import (
     UserRequestFinished,
 )
 from gaplab.metrics.latency import LatencyRecorder
-from gaplab.metrics.snapshot import PhaseStats, SecondBucket, Snapshot
+from gaplab.metrics.snapshot import LabFigures, PhaseStats, SecondBucket, Snapshot
 
 WINDOW_SECONDS = 120
 RATE_SECONDS = 3  # requests/s is averaged over the last complete seconds
@@ -44,6 +46,7 @@ class _PhaseState:
     non_ai_statuses: Counter[int] = field(default_factory=Counter)
     provider_calls: int = 0
     provider_statuses: Counter[int] = field(default_factory=Counter)
+    dropped: int = 0
     frozen: PhaseStats | None = None  # cleared by every update; percentiles cost a histogram walk
 
     def freeze(self) -> PhaseStats:
@@ -66,6 +69,7 @@ class _PhaseState:
             non_ai_statuses=dict(self.non_ai_statuses),
             provider_calls=self.provider_calls,
             provider_statuses=dict(self.provider_statuses),
+            dropped=self.dropped,
         )
 
 
@@ -106,6 +110,8 @@ class Aggregator:
         self._cost = 0.0
         self._seconds: deque[tuple[int, _Second]] = deque()
         self._checks: dict[str, str] = {}
+        self._dropped = 0
+        self._lab: LabFigures | None = None
 
     def __call__(self, event: Event) -> None:
         self.now = max(self.now, event.t)
@@ -132,6 +138,14 @@ class Aggregator:
             self.status = "running"
             for index, (name, duration) in enumerate(event.phases):
                 self._phases[name] = _PhaseState(name, index, duration)
+        elif isinstance(event, ArrivalsDropped):
+            self._dropped += event.count
+            dropped_in = self._phases.get(event.phase)
+            if dropped_in is not None:
+                dropped_in.dropped += event.count
+                dropped_in.frozen = None
+        elif isinstance(event, LabHealth):
+            self._lab = _lab_figures(event)
         elif isinstance(event, CheckEvaluated):
             self._checks[event.check_id] = event.verdict
         elif isinstance(event, RunFinished):
@@ -228,4 +242,11 @@ class Aggregator:
             ),
             seconds=tuple(bucket.freeze(second) for second, bucket in self._seconds),
             checks=dict(self._checks),
+            dropped=self._dropped,
+            lab=self._lab,
         )
+
+
+def _lab_figures(event: LabHealth) -> LabFigures:
+    names = LabFigures.__dataclass_fields__
+    return LabFigures(**{k: v for k, v in event.__dict__.items() if k in names})

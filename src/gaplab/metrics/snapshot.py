@@ -33,6 +33,7 @@ class PhaseStats:
     non_ai_statuses: dict[int, int]
     provider_calls: int  # upstream calls that arrived during the phase
     provider_statuses: dict[int, int]
+    dropped: int = 0  # open arrivals not started: max_in_flight was reached
 
     @property
     def requests(self) -> int:
@@ -52,6 +53,30 @@ class SecondBucket:
     outcomes: dict[str, int]
     provider_calls: int
     p95: float | None  # AI requests that finished in this second
+
+
+@dataclass(frozen=True)
+class LabFigures:
+    """The lab's own health (gaplab.engine.monitor), seconds: event-loop lag and, under
+    open arrivals, schedule slip, over the last `window` seconds and over the run."""
+
+    load_model: str  # "open" | "closed"
+    window: float
+    window_lag_p50: float | None
+    window_lag_p99: float | None
+    window_slip_p50: float | None
+    window_slip_p99: float | None
+    run_lag_p50: float | None
+    run_lag_p99: float | None
+    run_lag_max: float | None
+    run_slip_p50: float | None
+    run_slip_p99: float | None
+    run_slip_max: float | None
+    arrivals_planned: int
+    arrivals_started: int
+    arrivals_dropped: int
+    arrivals_missed: int
+    in_flight: int
 
 
 @dataclass(frozen=True)
@@ -77,3 +102,5 @@ class Snapshot:
     phases: tuple[PhaseStats, ...]
     seconds: tuple[SecondBucket, ...]  # the last 120 seconds at most
     checks: dict[str, str] = field(default_factory=dict)  # check id -> verdict, once decided
+    dropped: int = 0  # open arrivals not started (max_in_flight), whole run
+    lab: LabFigures | None = None  # the latest lab health figures

@@ -31,6 +31,17 @@ def timeline_position(snapshot: Snapshot) -> float:
     return min(done + running, snapshot.duration)
 
 
+def _lab_progress(snapshot: Snapshot) -> str:
+    """The lab's own figures over the last few seconds: lag, and slip and drops when open."""
+    lab = snapshot.lab
+    if lab is None:
+        return ""
+    text = f" | lab lag p99 {_ms(lab.window_lag_p99)}"
+    if lab.load_model == "open":
+        text += f" slip p99 {_ms(lab.window_slip_p99)} | dropped {snapshot.dropped}"
+    return text
+
+
 def progress_line(snapshot: Snapshot) -> str:
     totals = snapshot.totals
     phase = snapshot.phase or snapshot.status
@@ -42,8 +53,32 @@ def progress_line(snapshot: Snapshot) -> str:
         f"{phase} ({faults}) | {snapshot.requests_per_second:5.1f} req/s | "
         f"ok {totals['ok']} degraded {totals['degraded']} refused {totals['refused']} "
         f"error {totals['error']} unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
-        f"provider {snapshot.provider_calls_per_second:.1f} calls/s"
+        f"provider {snapshot.provider_calls_per_second:.1f} calls/s{_lab_progress(snapshot)}"
     )
+
+
+def _report_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
+def lab_line(report: dict[str, Any]) -> str | None:
+    """The lab's own health over the run, in one line (None when it was not measured)."""
+    lab = report.get("lab")
+    if not lab:
+        return None
+    lag = lab["loop_lag_ms"]
+    text = (
+        f"lab: event-loop lag p50 {_report_ms(lag['p50'])}, p99 {_report_ms(lag['p99'])} "
+        f"(max {_report_ms(lag['max'])})"
+    )
+    if lab["load_model"] == "open":
+        arrivals, slip = lab["arrivals"], lab["schedule_slip_ms"]
+        text += (
+            f"; arrivals {arrivals['planned']:,} planned, {arrivals['started']:,} started, "
+            f"{arrivals['dropped']:,} dropped (max_in_flight), {arrivals['missed']:,} missed; "
+            f"schedule slip p50 {_report_ms(slip['p50'])}, p99 {_report_ms(slip['p99'])}"
+        )
+    return text
 
 
 def progress_renderable(snapshot: Snapshot) -> Text:
@@ -66,34 +101,32 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
         style = _VERDICT_STYLE[check["verdict"]]
         table.add_row(name, Text(_VERDICT_LABEL[check["verdict"]], style=style), check["summary"])
     phases = Table(title="phases", title_justify="left")
-    for column in (
-        "phase",
-        "faults",
-        "ok",
-        "degraded",
-        "refused",
-        "error",
-        "unsafe",
-        "p95",
-        "upstream",
-        "calls/request",
-    ):
+    open_load = (report.get("lab") or {}).get("load_model") == "open"
+    columns = ["phase", "faults", *OUTCOMES, "p95", "upstream", "calls/request"]
+    for column in [*columns, "dropped"] if open_load else columns:
         phases.add_column(column)
     for phase in report["phases"]:
         outcomes = phase["outcomes"]
         amp = phase["amplification"]
-        phases.add_row(
+        cells = [
             phase["name"],
             "; ".join(phase["faults"]) or "-",
             *(str(outcomes[o]) for o in OUTCOMES),
             _ms(phase["latency"]["p95_s"]),
             str(phase["provider_calls"]),
             "-" if amp is None else f"{amp:.2f}",
-        )
+        ]
+        if open_load:
+            cells.append(str(phase.get("dropped_arrivals", 0)))
+        phases.add_row(*cells)
     headline = Text(
         verdict_headline(report), style="bold green" if verdict["ready"] else "bold red"
     )
-    lines: list[Any] = [phases, table, headline]
+    lines: list[Any] = [phases, table]
+    lab = lab_line(report)
+    if lab is not None:
+        lines.append(Text(lab, style="dim"))
+    lines.append(headline)
     if report["partial"]:
         lines.append(Text(f"partial report: the run was {report['status']}", style="yellow"))
     return Group(*lines)

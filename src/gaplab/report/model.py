@@ -13,7 +13,7 @@ from typing import Any
 from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
 from gaplab.engine.events import FaultCoverage
-from gaplab.metrics.snapshot import LatencySummary, Snapshot
+from gaplab.metrics.snapshot import LabFigures, LatencySummary, Snapshot
 
 SCHEMA_VERSION = 1
 
@@ -57,6 +57,35 @@ def _check(result: CheckResult) -> dict[str, Any]:
             "examples": list(result.evidence.examples),
             "margin": result.evidence.margin,
             "limit": result.evidence.limit,
+        },
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def _lab(lab: LabFigures | None) -> dict[str, Any] | None:
+    """The lab's own health: was the lab, not the target, the bottleneck?"""
+    if lab is None:
+        return None
+    return {
+        "load_model": lab.load_model,
+        "loop_lag_ms": {
+            "p50": _ms(lab.run_lag_p50),
+            "p99": _ms(lab.run_lag_p99),
+            "max": _ms(lab.run_lag_max),
+        },
+        "schedule_slip_ms": {
+            "p50": _ms(lab.run_slip_p50),
+            "p99": _ms(lab.run_slip_p99),
+            "max": _ms(lab.run_slip_max),
+        },
+        "arrivals": {
+            "planned": lab.arrivals_planned,
+            "started": lab.arrivals_started,
+            "dropped": lab.arrivals_dropped,
+            "missed": lab.arrivals_missed,
         },
     }
 
@@ -112,7 +141,9 @@ def build_report(
                 "tokens_out": snapshot.tokens_out,
                 "cost_usd": snapshot.cost_usd,
                 "duration_s": snapshot.t,
+                "dropped_arrivals": snapshot.dropped,
             },
+            "lab": _lab(snapshot.lab),
             "phases": [
                 {
                     "name": p.name,
@@ -129,6 +160,7 @@ def build_report(
                         str(k): v for k, v in sorted(p.provider_statuses.items())
                     },
                     "amplification": p.amplification,
+                    "dropped_arrivals": p.dropped,
                 }
                 for p in snapshot.phases
             ],

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gaplab.netfault.spec import NetworkFault
 from gaplab.provider.faults import ProviderFault
@@ -156,7 +164,40 @@ class Scenario(BaseModel):
         for metric, threshold in self.thresholds.items():
             if threshold.phase is not None and threshold.phase not in names:
                 raise ValueError(f"threshold {metric}: no phase named {threshold.phase!r}")
+        self._phase_load_fits()
         return self
+
+    def _phase_load_fits(self) -> None:
+        """A phase's `users` is for closed users, its `arrival` for open arrivals."""
+        errors = []
+        for index, phase in enumerate(self.phases):
+            if phase.arrival is not None and not self.load.open:
+                field, message = (
+                    "arrival",
+                    (
+                        "a phase arrival rate needs open load: set `load.arrival` (or "
+                        "`load.stages`), or give this phase `users:` instead"
+                    ),
+                )
+            elif phase.users is not None and self.load.open:
+                field, message = (
+                    "users",
+                    (
+                        "under open load (`load.arrival`) a phase sets its `arrival` rate, "
+                        "not `users`"
+                    ),
+                )
+            else:
+                continue
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("load_model", message),
+                    loc=("phases", index, field),
+                    input=getattr(phase, field),
+                )
+            )
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
 
     @property
     def duration(self) -> float:

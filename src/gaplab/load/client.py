@@ -1,0 +1,248 @@
+"""The request client every virtual user shares: one aiohttp session, the target's request
+template (and its opt-out variant), classification, and one `UserRequestFinished` per
+exchange. Closed users (`gaplab.load.closed`) and open arrivals (`gaplab.load.arrivals`)
+differ only in *when* they call `ask`.
+
+Client choice, measured (DESIGN.md, bench/load.py): an aiohttp ClientSession with an
+unlimited connector did ~8,900 requests/s at 50 concurrent users on this class of machine
+where httpx 0.28 collapsed to ~176, so aiohttp is the load client. Requests still unanswered
+when the run stops are published as errors if they already outlasted the SLA, so a hang is
+never lost from the evidence. Connection failures are counted per phase, so the engine can
+tell a target that is not running from one that fails.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import aiohttp
+
+from gaplab.engine.clock import Clock
+from gaplab.engine.events import Event, UserRequestFinished
+from gaplab.load.inputs import UserInput
+from gaplab.scenario.target_models import TargetFile
+from gaplab.target.classify import Verdict, classify
+from gaplab.target.template import RequestTemplate, deep_merge
+from gaplab.target.unsafe import UnsafeDetector
+
+
+@dataclass
+class InFlight:
+    request_id: str
+    user: str
+    phase: str
+    started: float
+    endpoint: str
+    given: UserInput | None = None
+    opted_out: bool = False
+
+    def finished(self, now: float, verdict: Verdict, status: int) -> UserRequestFinished:
+        given = self.given
+        return UserRequestFinished(
+            t=now,
+            request_id=self.request_id,
+            user=self.user,
+            phase=self.phase,
+            started=self.started,
+            latency=now - self.started,
+            outcome=verdict.outcome,
+            status=status,
+            detail=verdict.detail,
+            endpoint=self.endpoint,
+            input_kind=given.kind if given is not None else "questions",
+            reference=given.reference if given is not None else "",
+            payload=given.payload if given is not None else "",
+            planted=tuple((p.kind, p.value) for p in given.planted) if given is not None else (),
+            opted_out=self.opted_out,
+            excerpt=verdict.excerpt,
+        )
+
+
+Judge = Callable[[InFlight, int, bytes, Mapping[str, str]], Verdict]
+
+
+def judge_non_ai(
+    flight: InFlight, status: int, payload: bytes, headers: Mapping[str, str]
+) -> Verdict:
+    """A non-AI endpoint is fine when it answers below 400; its body is not inspected."""
+    return Verdict("ok", "") if status < 400 else Verdict("error", f"HTTP {status}")
+
+
+def opted_out_users(seed: int, users: int, share: float) -> frozenset[int]:
+    """Which user indices opted out of AI processing: `share` of them (at least one when
+    the share is above 0), picked by the seed."""
+    if share <= 0 or users <= 0:
+        return frozenset()
+    count = max(1, round(share * users))
+    return frozenset(random.Random(f"{seed}:opt-out").sample(range(users), min(count, users)))
+
+
+@dataclass
+class Connections:
+    """Exchanges of one phase that finished, and how many of them never connected."""
+
+    finished: int = 0
+    failed: int = 0  # the TCP connection itself failed (refused, unreachable, DNS)
+    refused: int = 0  # ... of which: connection refused
+    last_failure: str = ""
+
+
+async def _mark_reused(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceConnectionReuseconnParams,
+) -> None:
+    context.trace_request_ctx["reused"] = True
+
+
+@dataclass
+class RequestClient:
+    target: TargetFile
+    names: dict[str, str]
+    clock: Clock
+    publish: Callable[[Event], None]
+    patience: float
+    opted_out: frozenset[int] = frozenset()
+    detector: UnsafeDetector | None = None
+    in_flight: dict[str, InFlight] = field(default_factory=dict)
+    connections: dict[str, Connections] = field(default_factory=dict)
+    stale_retries: int = 0  # keep-alive races retried (see send)
+
+    def __post_init__(self) -> None:
+        request = self.target.request
+        headers = dict(request.headers)
+        if request.json_body is not None and not any(
+            key.lower() == "content-type" for key in headers
+        ):
+            headers["Content-Type"] = "application/json"
+        self._template = RequestTemplate(request.url, headers, request.json_body)
+        self._opt_out_template = self._template
+        if request.opt_out is not None:
+            self._opt_out_template = RequestTemplate(
+                request.url,
+                {**headers, **request.opt_out.headers},
+                deep_merge(request.json_body, request.opt_out.json_fields),
+            )
+        self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None  # retries of stale connections
+
+    def open(self) -> None:
+        # A short keep-alive: a pooled connection the target has already closed would
+        # otherwise show up as a spurious "connection reset" against the target.
+        tracing = aiohttp.TraceConfig()
+        tracing.on_connection_reuseconn.append(_mark_reused)
+        timeout = aiohttp.ClientTimeout(total=self.patience)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=1.0),
+            trace_configs=[tracing],
+            timeout=timeout,
+            auto_decompress=True,
+        )
+        self._fresh = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, force_close=True), timeout=timeout
+        )
+
+    async def ask(
+        self, index: int, user: str, request_id: str, given: UserInput, phase: str
+    ) -> float:
+        """Send one AI request for user `index`; returns when it finished."""
+        names = {**self.names, "input": given.text, "user": user, "request_id": request_id}
+        spec = self.target.request
+        opted_out = index in self.opted_out
+        template = self._opt_out_template if opted_out else self._template
+        headers = template.headers(names)
+        headers[spec.correlation_header] = request_id
+        flight = InFlight(request_id, user, phase, self.clock.now(), "ai", given, opted_out)
+        return await self.exchange(
+            flight, spec.method, template.url(names), headers, template.body(names), self.judge_ai
+        )
+
+    def judge_ai(
+        self, flight: InFlight, status: int, payload: bytes, headers: Mapping[str, str]
+    ) -> Verdict:
+        return classify(
+            status,
+            payload,
+            headers,
+            self.target.response,
+            self.detector,
+            flight.given,
+            flight.request_id,
+        )
+
+    async def exchange(
+        self,
+        flight: InFlight,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: str | None,
+        judge: Judge,
+    ) -> float:
+        """Send one request, judge the answer, publish it; returns when it finished."""
+        self.in_flight[flight.request_id] = flight
+        connections = self.connections.setdefault(flight.phase, Connections())
+        try:
+            status, payload, response_headers = await self.send(method, url, headers, data)
+            verdict = judge(flight, status, payload, response_headers)
+        except TimeoutError:
+            status, verdict = 0, Verdict("error", f"no answer within {self.patience:g}s")
+        except aiohttp.ClientError as exc:
+            status = 0
+            verdict = Verdict("error", f"{exc.__class__.__name__}: {exc}"[:200])
+            if isinstance(exc, aiohttp.ClientConnectorError):
+                connections.failed += 1
+                connections.refused += isinstance(exc.os_error, ConnectionRefusedError)
+                connections.last_failure = verdict.detail
+        finally:
+            self.in_flight.pop(flight.request_id, None)
+        connections.finished += 1
+        now = self.clock.now()
+        self.publish(flight.finished(now, verdict, status))
+        return now
+
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], data: str | None
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """One HTTP exchange, retried once when a reused keep-alive connection turns out to
+        have been closed by the target before any byte of the answer (what browsers and
+        HTTP clients do too): that race is the client's, not the target's failure."""
+        assert self._session is not None and self._fresh is not None
+        trace: dict[str, bool] = {"reused": False}
+        answered = False
+        try:
+            async with self._session.request(
+                method, url, headers=headers, data=data, trace_request_ctx=trace
+            ) as response:
+                answered = True
+                return response.status, await response.read(), response.headers
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            if answered or not trace["reused"]:
+                raise
+        self.stale_retries += 1
+        # The retry goes out on a new connection, never on another pooled one.
+        async with self._fresh.request(method, url, headers=headers, data=data) as response:
+            return response.status, await response.read(), response.headers
+
+    def pending(self) -> list[InFlight]:
+        """The requests in flight now, oldest first. Take this before cancelling the users:
+        a cancelled request removes itself from the table."""
+        return sorted(self.in_flight.values(), key=lambda f: f.started)
+
+    def abandon(self, pending: list[InFlight], now: float, sla: float) -> None:
+        """Publish the `pending` requests that already outlasted the SLA at `now` (a hang
+        must reach the evidence), then forget every request in flight."""
+        for flight in pending:
+            if now - flight.started > sla:
+                unanswered = Verdict("error", "no answer by the end of the run")
+                self.publish(flight.finished(now, unanswered, 0))
+        self.in_flight.clear()
+
+    async def close(self) -> None:
+        for session in (self._session, self._fresh):
+            if session is not None:
+                await session.close()
+        self._session = self._fresh = None
