@@ -8,11 +8,13 @@ phase starts):
   `target` over its `for`, one stage after the other, then holds the last target;
 - a phase with its own `arrival` overrides both for its whole duration.
 
-Arrival n (0, 1, 2...) is due at the first time the integral of r reaches n, so the first
-one goes out when the timeline starts and a rate of 30/s puts one every 33.3 ms; a
-change of rate carries the fraction already accumulated, so no arrival is lost or doubled
-at a phase edge. Written by hand because it is a few lines of exact arithmetic (the
-inverse of a quadratic) that no scheduling library offers for arbitrary stages.
+Arrival n (0, 1, 2...) is due when the integral of r reaches n, so the first one goes out
+when the timeline starts and a rate of 30/s puts one every 33.3 ms; a change of rate
+carries the fraction already accumulated, so no arrival is lost or doubled at a phase
+edge, and one due exactly at a change belongs to what follows (a phase at rate 0 has none).
+
+Written by hand because it is a few lines of exact arithmetic (the inverse of a quadratic)
+that no scheduling library offers for arbitrary stages.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class ArrivalPlan:
         n, done = 0, 0.0  # next arrival; arrivals due before the current piece
         for piece in self.pieces:
             area = piece.area
-            while area > 0 and n - done <= area:
+            while n - done < area:  # one due exactly at the end belongs to the next
                 yield piece.time_of(n - done)
                 n += 1
             done += area

@@ -59,8 +59,10 @@ class OpenArrivals:
         publish: Callable[[Event], None],
         current_phase: Callable[[], str],
         on_slip: Callable[[float], None] | None = None,
+        max_behind: float = MAX_BEHIND,
     ) -> None:
         self._client = client
+        self._max_behind = max_behind
         self._mix = mix
         self._plan = plan
         self._users = users
@@ -97,7 +99,7 @@ class OpenArrivals:
                     await asyncio.sleep(0)  # let answers in while catching up
             counts.planned += 1
             now = clock.now()
-            if now - due > MAX_BEHIND:
+            if now - due > self._max_behind:
                 counts.missed += 1
             elif counts.in_flight >= self._max_in_flight:
                 counts.dropped += 1

@@ -1,0 +1,110 @@
+"""Dropped arrivals and the lab's own figures: from events to the snapshot, through the
+journal, to the JSON report, the progress line and the final table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from gaplab.checks.scoring import score
+from gaplab.engine.events import ArrivalsDropped, Event, LabHealth, PhaseStarted, RunStarted
+from gaplab.engine.journal import JournalWriter, read_journal
+from gaplab.metrics.aggregator import Aggregator
+from gaplab.report.console import print_scorecard, progress_line
+from gaplab.report.model import build_report
+
+
+def _health(t: float, *, final: bool = False) -> LabHealth:
+    return LabHealth(
+        t=t,
+        load_model="open",
+        window=5.0,
+        window_lag_p50=0.001,
+        window_lag_p99=0.012,
+        window_slip_p50=0.002,
+        window_slip_p99=0.031,
+        run_lag_p50=0.001,
+        run_lag_p99=0.009,
+        run_lag_max=0.040,
+        run_slip_p50=0.002,
+        run_slip_p99=0.025,
+        run_slip_max=0.090,
+        arrivals_planned=900,
+        arrivals_started=860,
+        arrivals_dropped=40,
+        arrivals_missed=0,
+        in_flight=12,
+        final=final,
+    )
+
+
+def _events() -> list[Event]:
+    phases = (("baseline", 10.0), ("burst", 5.0))
+    started = RunStarted(
+        t=0, run_id="r", scenario="s", title="t", target="x", seed=1, sla=10, phases=phases,
+        provider_base_url="", target_base_url="",
+    )  # fmt: skip
+    return [
+        started,
+        PhaseStarted(t=0, phase="baseline", index=0, duration=10, faults=(), outage=False, slow=0),
+        _health(1.0),
+        PhaseStarted(t=10, phase="burst", index=1, duration=5, faults=(), outage=False, slow=0),
+        ArrivalsDropped(t=11, phase="burst", count=25),
+        ArrivalsDropped(t=12, phase="burst", count=15),
+        _health(15.0, final=True),
+    ]
+
+
+def test_drops_and_lab_figures_reach_the_snapshot_the_journal_and_the_report(
+    tmp_path: Path,
+) -> None:
+    writer = JournalWriter(tmp_path / "events.jsonl")
+    for event in _events():
+        writer(event)
+    writer.close()
+    aggregator = Aggregator()
+    for event in read_journal(tmp_path / "events.jsonl"):  # what `lab report` rebuilds from
+        aggregator(event)
+    snap = aggregator.snapshot()
+    assert snap.dropped == 40
+    assert {p.name: p.dropped for p in snap.phases} == {"baseline": 0, "burst": 40}
+    assert snap.lab is not None and snap.lab.arrivals_dropped == 40
+
+    line = progress_line(snap)
+    assert line.endswith("| lab lag p99 12ms slip p99 31ms | dropped 40")
+
+    report = build_report(
+        run_id="r",
+        status="completed",
+        scenario={"name": "s", "title": "t"},
+        target="x",
+        seed=1,
+        scorecard=score([]),
+        snapshot=snap,
+    )
+    assert report["totals"]["dropped_arrivals"] == 40
+    assert [p["dropped_arrivals"] for p in report["phases"]] == [0, 40]
+    assert report["lab"] == {
+        "load_model": "open",
+        "loop_lag_ms": {"p50": 1.0, "p99": 9.0, "max": 40.0},
+        "schedule_slip_ms": {"p50": 2.0, "p99": 25.0, "max": 90.0},
+        "arrivals": {"planned": 900, "started": 860, "dropped": 40, "missed": 0},
+    }
+    console = Console(width=200, record=True)
+    print_scorecard(console, report)
+    text = console.export_text()
+    assert "calls/request ┃ dropped ┃" in text.splitlines()[2]  # the phases table has it
+    assert (
+        "lab: event-loop lag p50 1 ms, p99 9 ms (max 40 ms); arrivals 900 planned, 860 "
+        "started, 40 dropped (max_in_flight), 0 missed; schedule slip p50 2 ms, p99 25 ms"
+    ) in text
+
+
+def test_closed_users_show_no_drop_column_and_no_slip() -> None:
+    aggregator = Aggregator()
+    aggregator(_events()[0])
+    closed = LabHealth(**{**_health(2.0).__dict__, "load_model": "closed", "window_slip_p99": None})
+    aggregator(closed)
+    line = progress_line(aggregator.snapshot())
+    assert line.endswith("| lab lag p99 12ms") and "dropped" not in line
