@@ -1,9 +1,10 @@
 """Is the lab's load generator ever the bottleneck?
 
-One run, three clients against servers in a child process (so client and server each get
-a core of the 2-core machine):
+Closed model (default). Clients against servers in a child process (so client and server
+each get a core of the 2-core machine):
   bare   a minimal aiohttp closed loop (send, read, repeat): the baseline
-  lab    gaplab's LoadGenerator (templating, classification, one event per request)
+  lab    gaplab's LoadGenerator (templating, classification with the unsafe detector, one
+         event per request)
 against two endpoints on the same server stack (aiohttp.web):
   hello  a bare JSON "hello" handler
   mock   the mock provider's POST /v1/chat/completions (non-streaming, zero latency)
@@ -11,7 +12,13 @@ For 10, 100 and 1,000 users it prints requests/s, the lab client's rate as a rat
 bare client's, the provider's rate as a ratio to hello (same client), and the CPU share of
 the client and server processes: the side near 100 % is the bottleneck.
 
+Open model (--open): the lab's arrivals at each planned rate against the hello endpoint:
+the rate achieved (arrivals started per second), answers per second, the schedule slip
+(p50/p99/max: how late arrivals started against their plan) and the lab's CPU share. The
+rate the lab can issue is where achieved falls short of planned or slip climbs.
+
     python bench/load.py [--seconds 4] [--users 10,100,1000] [--repeat 3]
+    python bench/load.py --open [--rates 250,500,1000,2000,4000] [--seconds 4]
 
 Each row is the median of --repeat interleaved runs (this machine is noisy).
 """
@@ -30,13 +37,15 @@ from typing import Any
 import aiohttp
 
 from common import serve_hello  # bench/common.py
+from gaplab.checks.stats import percentile
 from gaplab.engine.clock import MonotonicClock
-from gaplab.engine.events import Event
+from gaplab.engine.events import Event, UserRequestFinished
 from gaplab.load.generator import LoadGenerator
 from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
+from gaplab.target.unsafe import UnsafeDetector
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -97,6 +106,7 @@ async def _lab(target: TargetFile, users: int, seconds: float) -> int:
         publish=events.append,
         current_phase=lambda: "bench",
         sla=10,
+        detector=UnsafeDetector(),  # what a run classifies with
     )
     await generator.start(users)
     await asyncio.sleep(WARMUP)
@@ -108,6 +118,64 @@ async def _lab(target: TargetFile, users: int, seconds: float) -> int:
     if bad:
         raise SystemExit(f"the lab client saw {len(bad)} non-ok answers: {bad[0]}")
     return counted
+
+
+async def _open(target: TargetFile, rate: float, seconds: float) -> dict[str, float]:
+    """Arrivals at `rate` for WARMUP + seconds; figures over the counted window."""
+    events: list[Event] = []
+    slips: list[tuple[float, float]] = []
+    clock = MonotonicClock()
+    generator = LoadGenerator(
+        target=target,
+        names={},
+        base_url=target.request.url.rsplit("/", 1)[0],
+        load=LoadSpec(arrival=rate, users=100, max_in_flight=10_000, patience=30),
+        seed=1,
+        clock=clock,
+        publish=events.append,
+        current_phase=lambda: "bench",
+        sla=10,
+        detector=UnsafeDetector(),
+        on_slip=lambda late: slips.append((clock.now(), late)),
+    )
+    origin = clock.now()
+    cpu0 = time.process_time()
+    await generator.start(0, origin)
+    await asyncio.sleep(WARMUP + seconds)
+    cpu = (time.process_time() - cpu0) / (WARMUP + seconds)
+    counted = [late for t, late in slips if t >= origin + WARMUP]
+    answers = [e for e in events if isinstance(e, UserRequestFinished) and e.t >= origin + WARMUP]
+    counts = generator.counts()
+    await generator.stop()
+    assert counts is not None
+    bad = [e for e in answers if e.outcome != "ok"]
+    if bad:
+        raise SystemExit(f"the lab client saw {len(bad)} non-ok answers: {bad[0]}")
+    return {
+        "achieved": len(counted) / seconds,
+        "answers": len(answers) / seconds,
+        "slip_p50": percentile(counted, 50) or 0.0,
+        "slip_p99": percentile(counted, 99) or 0.0,
+        "slip_max": max(counted, default=0.0),
+        "missed": counts.missed,
+        "cpu": cpu,
+    }
+
+
+def _open_rows(target: TargetFile, rates: list[float], seconds: float, repeat: int) -> None:
+    print(
+        f"{'planned/s':>9} {'achieved/s':>10} {'answers/s':>9} {'slip p50':>9} {'slip p99':>9} "
+        f"{'slip max':>9} {'missed':>7} {'lab cpu':>7}"
+    )
+    for rate in rates:
+        runs = [asyncio.run(_open(target, rate, seconds)) for _ in range(repeat)]
+        row = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        print(
+            f"{rate:>9,.0f} {row['achieved']:>10,.0f} {row['answers']:>9,.0f} "
+            f"{row['slip_p50'] * 1000:>7.1f}ms {row['slip_p99'] * 1000:>7.1f}ms "
+            f"{row['slip_max'] * 1000:>7.1f}ms {row['missed']:>7,.0f} {row['cpu']:>7.0%}",
+            flush=True,
+        )
 
 
 def _measure(
@@ -127,6 +195,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--users", default="10,100,1000")
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (median shown)")
+    parser.add_argument("--open", action="store_true", help="open model: arrival rates")
+    parser.add_argument("--rates", default="250,500,1000,2000,4000", help="with --open")
     args = parser.parse_args()
     ports: Any = mp.Queue()
     ready = mp.Event()
@@ -152,6 +222,13 @@ def main() -> None:
             "response": {"answer": "$.choices[0].message.content"},
         }
     )
+    if args.open:
+        try:
+            rates = [float(r) for r in args.rates.split(",")]
+            _open_rows(hello_target, rates, args.seconds, args.repeat)
+        finally:
+            server.kill()
+        return
     hello_body = b'{"message": "How do I reset my password?"}'
     plain_mock = (
         b'{"model": "gpt-4o-mini", "max_tokens": 40, "messages": '

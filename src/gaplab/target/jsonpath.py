@@ -6,6 +6,7 @@ would accept paths we cannot explain in an error message.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -13,6 +14,7 @@ _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[\"([^\"]+)\"\]")
 _MISSING = object()
 
 
+@functools.lru_cache(maxsize=256)  # a run judges every answer with the same few paths
 def compile_path(path: str) -> tuple[str | int, ...]:
     if not path.startswith("$"):
         raise ValueError(f"{path!r}: a JSON path starts with `$`, e.g. `$.answer`")
