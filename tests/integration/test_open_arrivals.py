@@ -1,7 +1,7 @@
 """Open arrivals against a real HTTP server on loopback: requests start on schedule whatever
 the server does, past `max_in_flight` they are dropped and counted, a briefly blocked loop
-catches up without losing arrivals, and every user sends the same inputs whatever the
-timing."""
+catches up without losing arrivals, every user sends the same inputs whatever the timing,
+and only a reused keep-alive connection closed before any answer byte is retried."""
 
 from __future__ import annotations
 
@@ -182,3 +182,56 @@ async def test_arrivals_further_behind_than_the_bound_are_missed_not_burst(serve
     counts = arrivals.counts
     assert 12 <= counts.missed <= 16  # those due more than 0.3 s before the loop woke
     assert counts.started + counts.missed == counts.planned
+
+
+async def _raw_server(answer_first_only: bool) -> tuple[asyncio.Server, str]:
+    """HTTP/1.1 by hand: answer the first request of each connection and close it on the
+    second without a byte (a target that dropped an idle keep-alive connection just as
+    the client reused it), or, with `answer_first_only=False`, close on the first."""
+    body = b'{"answer": "fine"}'
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                if served >= (1 if answer_first_only else 0):
+                    break
+                writer.write(answer)
+                served += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("answer_first_only", [True, False])
+async def test_only_a_reused_connection_closed_before_any_answer_is_retried(
+    answer_first_only: bool,
+) -> None:
+    server, url = await _raw_server(answer_first_only)
+    events: list[Event] = []
+    generator = _generator(Server(url), LoadSpec(users=2, think=0.05), events)
+    await generator.start(2)
+    await asyncio.sleep(1.0)
+    await generator.stop()
+    server.close()
+    outcomes = {r.outcome for r in _requests(events)}
+    if answer_first_only:  # every reuse met a closed connection: retried on a new one
+        assert outcomes == {"ok"} and generator.stale_retries >= 10
+    else:  # a new connection that dies is the target's failure, never retried
+        assert outcomes == {"error"} and generator.stale_retries == 0
+        assert {r.detail.split(":")[0] for r in _requests(events)} == {"ServerDisconnectedError"}
