@@ -2,15 +2,19 @@
 
 Closed model (default). Clients against servers in a child process (so client and server
 each get a core of the 2-core machine):
-  bare   a minimal aiohttp closed loop (send, read, repeat): the baseline
+  bare   a minimal aiohttp closed loop (send, read, repeat): the baseline; it sends the
+         same bodies as the lab (made before the clock starts), so the server's work is
+         the same for both
   lab    gaplab's LoadGenerator (templating, classification with the unsafe detector, one
          event per request)
 against two endpoints on the same server stack (aiohttp.web):
   hello  a bare JSON "hello" handler
   mock   the mock provider's POST /v1/chat/completions (non-streaming, zero latency)
 For 10, 100 and 1,000 users it prints requests/s, the lab client's rate as a ratio to the
-bare client's, the provider's rate as a ratio to hello (same client), and the CPU share of
-the client and server processes: the side near 100 % is the bottleneck.
+bare client's, the provider's rate as a ratio to hello (same client), the CPU share of the
+client and server processes (the side near 100 % is the bottleneck), and the client's CPU
+microseconds per request, whose lab/bare ratio is what the rates' ratio tends to when the
+client is the bottleneck, and which stays steady when other work shares the machine.
 
 Open model (--open): the lab's arrivals at each planned rate against the hello endpoint:
 the rate achieved (arrivals started per second), answers per second, the schedule slip
@@ -41,10 +45,12 @@ from gaplab.checks.stats import percentile
 from gaplab.engine.clock import MonotonicClock
 from gaplab.engine.events import Event, UserRequestFinished
 from gaplab.load.generator import LoadGenerator
+from gaplab.load.inputs import InputMix
 from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
+from gaplab.target.template import RequestTemplate
 from gaplab.target.unsafe import UnsafeDetector
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -71,18 +77,50 @@ def _cpu_seconds(pid: int) -> float:
 
 
 WARMUP = 2.0  # seconds to open connections before counting (1,000 connects take a while)
+SERVER_PID = 0  # the server child, for its CPU time
+Counted = tuple[int, float, float]  # requests, client and server CPU seconds, in the window
 
 
-async def _bare(url: str, body: bytes, users: int, seconds: float) -> int:
+def _cpu_now() -> tuple[float, float]:
+    return time.process_time(), _cpu_seconds(SERVER_PID)
+
+
+def _bodies(target: TargetFile, count: int = 4_096) -> list[bytes]:
+    """The request bodies the lab would send (same seed, inputs and template), made before
+    the clock starts: the bare client sends these, so both give the server the same work
+    and the ratio measures the clients alone."""
+    mix = InputMix(LoadSpec().inputs, 1)
+    streams = [mix.stream(user) for user in range(16)]
+    template = RequestTemplate(target.request.url, {}, target.request.json_body)
+    bodies = []
+    for n in range(count):
+        body = template.body({"input": streams[n % 16].next().text})
+        assert body is not None
+        bodies.append(body.encode())
+    return bodies
+
+
+async def _bare(url: str, bodies: list[bytes], users: int, seconds: float) -> Counted:
     done = 0
     start = time.monotonic() + WARMUP
     deadline = start + seconds
     connector = aiohttp.TCPConnector(limit=0)
+    cpu: list[tuple[float, float]] = []
+
+    async def window() -> None:  # CPU over the counted window only
+        await asyncio.sleep(WARMUP)
+        cpu.append(_cpu_now())
+        await asyncio.sleep(seconds)
+        cpu.append(_cpu_now())
+
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def user() -> None:
             nonlocal done
+            sent = 0
             while time.monotonic() < deadline:
+                body = bodies[sent % len(bodies)]
+                sent += 1
                 async with session.post(
                     url, data=body, headers={"Content-Type": "application/json"}
                 ) as r:
@@ -90,11 +128,12 @@ async def _bare(url: str, body: bytes, users: int, seconds: float) -> int:
                 if time.monotonic() >= start:
                     done += 1
 
-        await asyncio.gather(*(user() for _ in range(users)))
-    return done
+        await asyncio.gather(window(), *(user() for _ in range(users)))
+    (client0, server0), (client1, server1) = cpu
+    return done, client1 - client0, server1 - server0
 
 
-async def _lab(target: TargetFile, users: int, seconds: float) -> int:
+async def _lab(target: TargetFile, users: int, seconds: float) -> Counted:
     events: list[Event] = []
     generator = LoadGenerator(
         target=target,
@@ -110,14 +149,14 @@ async def _lab(target: TargetFile, users: int, seconds: float) -> int:
     )
     await generator.start(users)
     await asyncio.sleep(WARMUP)
-    before = len(events)
+    before, (client0, server0) = len(events), _cpu_now()
     await asyncio.sleep(seconds)
-    counted = len(events) - before
+    counted, (client1, server1) = len(events) - before, _cpu_now()
     await generator.stop()
     bad = [e for e in events if getattr(e, "outcome", "ok") != "ok"]
     if bad:
         raise SystemExit(f"the lab client saw {len(bad)} non-ok answers: {bad[0]}")
-    return counted
+    return counted, client1 - client0, server1 - server0
 
 
 async def _open(target: TargetFile, rate: float, seconds: float) -> dict[str, float]:
@@ -178,16 +217,11 @@ def _open_rows(target: TargetFile, rates: list[float], seconds: float, repeat: i
         )
 
 
-def _measure(
-    server_pid: int, run: Callable[[], Awaitable[int]], seconds: float
-) -> tuple[float, float, float]:
-    """Rate over the counted window; CPU shares over the whole call (warm-up included)."""
-    server0, client0, wall0 = _cpu_seconds(server_pid), time.process_time(), time.monotonic()
-    count = asyncio.run(run())
-    wall = time.monotonic() - wall0
-    server = (_cpu_seconds(server_pid) - server0) / wall
-    client = (time.process_time() - client0) / wall
-    return count / seconds, client, server
+def _measure(run: Callable[[], Awaitable[Counted]], seconds: float) -> tuple[float, ...]:
+    """Over the counted window: requests/s, client and server CPU shares, and the client's
+    CPU microseconds per request (steadier than the rate on a shared, noisy machine)."""
+    count, client, server = asyncio.run(run())
+    return count / seconds, client / seconds, server / seconds, client / max(count, 1) * 1e6
 
 
 def main() -> None:
@@ -205,6 +239,8 @@ def main() -> None:
     ready.wait(30)
     hello_port, provider_port = ports.get()
     assert server.pid is not None
+    global SERVER_PID
+    SERVER_PID = server.pid
     hello_url = f"http://127.0.0.1:{hello_port}/chat"
     mock_url = f"http://127.0.0.1:{provider_port}/v1/chat/completions"
     hello_target = TargetFile.model_validate(
@@ -229,43 +265,40 @@ def main() -> None:
         finally:
             server.kill()
         return
-    hello_body = b'{"message": "How do I reset my password?"}'
-    plain_mock = (
-        b'{"model": "gpt-4o-mini", "max_tokens": 40, "messages": '
-        b'[{"role": "user", "content": "How do I reset my password?"}]}'
-    )
+    hello_bodies, mock_bodies = _bodies(hello_target), _bodies(mock_target)
     print(
         f"{'users':>6} {'client':>6} {'endpoint':>8} {'req/s':>9} {'client cpu':>10} "
-        f"{'server cpu':>10}  ratio"
+        f"{'server cpu':>10} {'us/req':>7}  ratio (rate; client CPU cost)"
     )
     try:
         for users in (int(u) for u in args.users.split(",")):
             runs = {
-                ("bare", "hello"): lambda n=users: _bare(hello_url, hello_body, n, args.seconds),
+                ("bare", "hello"): lambda n=users: _bare(hello_url, hello_bodies, n, args.seconds),
                 ("lab", "hello"): lambda n=users: _lab(hello_target, n, args.seconds),
-                ("bare", "mock"): lambda n=users: _bare(mock_url, plain_mock, n, args.seconds),
+                ("bare", "mock"): lambda n=users: _bare(mock_url, mock_bodies, n, args.seconds),
                 ("lab", "mock"): lambda n=users: _lab(mock_target, n, args.seconds),
             }
-            samples: dict[tuple[str, str], list[tuple[float, float, float]]] = {
-                key: [] for key in runs
-            }
+            samples: dict[tuple[str, str], list[tuple[float, ...]]] = {key: [] for key in runs}
             for _ in range(args.repeat):  # interleaved, so drift hits every row alike
                 for key, run in runs.items():
-                    samples[key].append(_measure(server.pid, run, args.seconds))
+                    samples[key].append(_measure(run, args.seconds))
             rows = {key: statistics.median(s[0] for s in got) for key, got in samples.items()}
+            costs = {key: statistics.median(s[3] for s in got) for key, got in samples.items()}
             for (client, endpoint), got in samples.items():
                 rate = rows[(client, endpoint)]
                 client_cpu = statistics.median(s[1] for s in got)
                 server_cpu = statistics.median(s[2] for s in got)
+                cost = costs[(client, endpoint)]
                 if client == "lab":
-                    ratio = f"lab/bare {rate / rows[('bare', endpoint)]:.2f}"
+                    bare = ("bare", endpoint)
+                    ratio = f"lab/bare {rate / rows[bare]:.2f}; {costs[bare] / cost:.2f}"
                 elif endpoint == "mock":
                     ratio = f"mock/hello {rate / rows[('bare', 'hello')]:.2f}"
                 else:
                     ratio = "baseline"
                 print(
                     f"{users:>6} {client:>6} {endpoint:>8} {rate:>9,.0f} {client_cpu:>10.0%} "
-                    f"{server_cpu:>10.0%}  {ratio}",
+                    f"{server_cpu:>10.0%} {cost:>7.0f}  {ratio}",
                     flush=True,
                 )
     finally:

@@ -8,11 +8,21 @@ from pathlib import Path
 from rich.console import Console
 
 from gaplab.checks.scoring import score
-from gaplab.engine.events import ArrivalsDropped, Event, LabHealth, PhaseStarted, RunStarted
+from gaplab.engine.events import (
+    ArrivalsDropped,
+    Event,
+    LabHealth,
+    PhaseStarted,
+    RunStarted,
+    UserRequestFinished,
+)
 from gaplab.engine.journal import JournalWriter, read_journal
+from gaplab.load.client import InFlight
+from gaplab.load.inputs import Planted, UserInput
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.report.console import print_scorecard, progress_line
 from gaplab.report.model import build_report
+from gaplab.target.classify import Verdict
 
 
 def _health(t: float, *, final: bool = False) -> LabHealth:
@@ -108,3 +118,23 @@ def test_closed_users_show_no_drop_column_and_no_slip() -> None:
     aggregator(closed)
     line = progress_line(aggregator.snapshot())
     assert line.endswith("| lab lag p99 12ms") and "dropped" not in line
+
+
+def test_a_finished_request_builds_the_same_event_as_the_dataclass_does() -> None:
+    planted = (Planted("pii.email", "a@b.c"),)
+    given = UserInput("Case KQX-482135: hello", "pii", "KQX-482135", "p-1", planted=planted)
+    flight = InFlight("user-0001-000002", "user-0001", "outage", 1.5, "ai", given, True)
+    fast = flight.finished(2.0, Verdict("unsafe", "pii", "a@b.c"), 200)
+    built = UserRequestFinished(
+        t=2.0, request_id="user-0001-000002", user="user-0001", phase="outage", started=1.5,
+        latency=0.5, outcome="unsafe", status=200, detail="pii", endpoint="ai",
+        input_kind="pii", reference="KQX-482135", payload="p-1",
+        planted=(("pii.email", "a@b.c"),), opted_out=True, excerpt="a@b.c",
+    )  # fmt: skip
+    assert fast == built and fast.to_dict() == built.to_dict() and hash(fast) == hash(built)
+    probing = InFlight("probe-1", "probe", "outage", 1.0, "GET /health")
+    probe = probing.finished(1.2, Verdict("ok", ""), 200)
+    assert probe == UserRequestFinished(
+        t=1.2, request_id="probe-1", user="probe", phase="outage", started=1.0,
+        latency=probe.latency, outcome="ok", status=200, endpoint="GET /health",
+    )  # fmt: skip

@@ -47,7 +47,11 @@ class InFlight:
 
     def finished(self, now: float, verdict: Verdict, status: int) -> UserRequestFinished:
         given = self.given
-        return UserRequestFinished(
+        # Built field by field into the instance dict: the frozen dataclass __init__ sets
+        # its 17 fields one object.__setattr__ at a time, about 2 us on the hottest path of
+        # the load generator (tests/unit check both ways build equal events).
+        event: UserRequestFinished = _new(UserRequestFinished)
+        event.__dict__.update(
             t=now,
             request_id=self.request_id,
             user=self.user,
@@ -61,10 +65,16 @@ class InFlight:
             input_kind=given.kind if given is not None else "questions",
             reference=given.reference if given is not None else "",
             payload=given.payload if given is not None else "",
-            planted=tuple((p.kind, p.value) for p in given.planted) if given is not None else (),
+            planted=tuple((p.kind, p.value) for p in given.planted)
+            if given is not None and given.planted
+            else (),
             opted_out=self.opted_out,
             excerpt=verdict.excerpt,
         )
+        return event
+
+
+_new = object.__new__
 
 
 Judge = Callable[[InFlight, int, bytes, Mapping[str, str]], Verdict]
