@@ -22,6 +22,7 @@ from gaplab.engine.events import Event, PhaseStarted
 from gaplab.engine.run import LabRun, RunResult
 from gaplab.exit_codes import ExitCode, exit_code_for
 from gaplab.report.console import print_scorecard, progress_line, progress_renderable
+from gaplab.report.masking import Masker
 from gaplab.report.model import build_report
 from gaplab.report.writers import write_json, write_junit
 
@@ -39,6 +40,7 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, Any]:
         snapshot=run.snapshot(),
         error=str(result.error) if result.error else None,
         coverage=result.record.coverage,
+        masker=Masker.for_record(result.record),
     )
 
 

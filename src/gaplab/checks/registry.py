@@ -5,12 +5,16 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from gaplab.checks.base import Check, CheckContext, CheckResult, Undecided, Verdict
+from gaplab.checks.governance import GOVERNANCE_CHECKS
 from gaplab.checks.resilience import RESILIENCE_CHECKS
+from gaplab.checks.security import SECURITY_CHECKS
 from gaplab.checks.thresholds import evaluate_thresholds
 from gaplab.errors import InputError, Problem
 from gaplab.scenario.models import Scenario
 
-CHECKS: dict[str, Check] = {check.id: check for check in RESILIENCE_CHECKS}
+CHECKS: dict[str, Check] = {
+    check.id: check for check in (*RESILIENCE_CHECKS, *SECURITY_CHECKS, *GOVERNANCE_CHECKS)
+}
 
 
 def validate_checks(scenario: Scenario, file: str) -> None:

@@ -59,6 +59,7 @@ class _InFlight:
             planted=tuple((p.kind, p.value) for p in given.planted) if given is not None else (),
             opted_out=self.opted_out,
             excerpt=verdict.excerpt,
+            disclosed=verdict.disclosed,
         )
 
 

@@ -14,6 +14,7 @@ from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
 from gaplab.engine.events import FaultCoverage
 from gaplab.metrics.snapshot import LatencySummary, Snapshot
+from gaplab.report.masking import Masker
 
 SCHEMA_VERSION = 1
 
@@ -80,7 +81,11 @@ def build_report(
     snapshot: Snapshot,
     error: str | None = None,
     coverage: Sequence[FaultCoverage] = (),
+    masker: Masker | None = None,
 ) -> dict[str, Any]:
+    """The report of a run. With a `masker`, personal data in summaries and evidence is
+    masked (the journal keeps the raw record)."""
+    mask = masker or Masker()
     document: dict[str, Any] = _clean(
         {
             "schema_version": SCHEMA_VERSION,
@@ -103,7 +108,7 @@ def build_report(
                 "counts": scorecard.counts,
                 "areas": scorecard.areas,
             },
-            "checks": [_check(r) for r in scorecard.results],
+            "checks": [mask.value(_check(r)) for r in scorecard.results],
             "totals": {
                 "outcomes": snapshot.totals,
                 "latency": _latency(snapshot.latency),

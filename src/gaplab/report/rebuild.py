@@ -13,6 +13,7 @@ from gaplab.engine.journal import JOURNAL_NAME, read_journal
 from gaplab.engine.record import RunRecord
 from gaplab.errors import InputError
 from gaplab.metrics.aggregator import Aggregator
+from gaplab.report.masking import Masker
 from gaplab.report.model import build_report
 from gaplab.scenario.models import Scenario
 
@@ -42,4 +43,5 @@ def rebuild_report(run_dir: Path, *, fail_under: float) -> dict[str, Any]:
         snapshot=aggregator.snapshot(),
         error=record.finished.reason if record.finished and record.finished.reason else None,
         coverage=record.coverage,
+        masker=Masker.for_record(record),
     )
