@@ -68,10 +68,10 @@ def _code(rng: random.Random) -> str:
 
 
 def _phrase(rng: random.Random) -> str:
-    start = rng.choice(("", "the ", "a ", "two ", "seven "))
+    start = rng.choice(("", "", "", "the ", "a ", "one ", "two ", "three ", "seven ", "some "))
     noun = rng.choice(NOUNS)
     verb = rng.choice(VERBS)
-    if start in ("two ", "seven "):
+    if start in ("two ", "three ", "seven ", "some "):
         noun, verb = noun + ("es" if noun.endswith("s") else "s"), verb.removesuffix("s")
     return f"{start}{rng.choice(ADJECTIVES)} {noun} {verb} {rng.choice(ADVERBS)}"
 
