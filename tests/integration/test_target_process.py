@@ -9,6 +9,7 @@ import contextlib
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -173,3 +174,39 @@ async def test_target_log_keeps_the_head_and_the_tail_and_says_what_was_cut(
     assert TAIL_BYTES - 100 <= len(tail) <= TAIL_BYTES
     assert tail.startswith(b"line ") and tail.endswith(b"last words\n")
     assert process.tail[-1] == "last words"  # the lines for error messages are whole
+
+
+# A lab whose end of the supervisor's socket outlives it, held by a child of its own: the
+# supervisor cannot rely on end-of-file and must notice its parent's death by itself.
+LEAKY_LAB = """\
+import json, os, socket, subprocess, sys, time
+lab, end = socket.socketpair()
+subprocess.Popen(
+    [sys.executable, "-m", "gaplab.target.supervisor", str(end.fileno()), str(os.getpid())],
+    pass_fds=(end.fileno(),),
+    start_new_session=True,
+)
+end.close()
+holder = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=(lab.fileno(),)
+)
+target = [sys.executable, "-c", "import time; time.sleep(300)"]
+lab.sendall(json.dumps({"argv": target, "env": dict(os.environ), "cwd": None}).encode() + b"\\n")
+print(lab.recv(100).decode().split()[1], holder.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_supervisor_notices_the_lab_died_while_its_socket_is_still_open() -> None:
+    lab = subprocess.Popen([sys.executable, "-c", LEAKY_LAB], stdout=subprocess.PIPE, text=True)
+    assert lab.stdout is not None
+    target, holder = (int(pid) for pid in lab.stdout.readline().split())
+    try:
+        assert _alive(target)
+        lab.kill()
+        lab.wait()
+        assert _gone(target, within=2.0)
+    finally:
+        os.kill(holder, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(target, signal.SIGKILL)
