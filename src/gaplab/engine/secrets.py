@@ -4,11 +4,13 @@ Run folders are typical CI artifacts, and a target file's `env:` and `headers:` 
 keys and bearer tokens. `mask_secrets` replaces the value of every entry of an `env` or
 `headers` mapping (at any depth) whose name looks secret with `***`; other values are kept,
 so the copies of the inputs stay readable. Run folders are made 0o700 and every file the
-lab writes in them 0o600 (`make_private_dir`, `private_opener`, `write_private_text`).
+lab writes in them 0o600 (`make_private_dir`, `private_opener`, `create_private_file`,
+`write_private_text`, `write_masked_json`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -58,7 +60,18 @@ def private_opener(path: str | os.PathLike[str], flags: int) -> int:
     return os.open(path, flags, FILE_MODE)
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` empty, 0o600, unless it exists: what is later opened for appending
+    (the journal) keeps that mode."""
+    os.close(private_opener(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+
+
 def write_private_text(path: Path, text: str) -> None:
     with open(path, "w", encoding="utf-8", opener=private_opener) as file:
         os.fchmod(file.fileno(), FILE_MODE)  # a file that existed keeps its mode otherwise
         file.write(text)
+
+
+def write_masked_json(path: Path, data: Any) -> None:
+    """`data` as indented JSON, secret-looking env and header values masked, mode 0o600."""
+    write_private_text(path, json.dumps(mask_secrets(data), indent=2))
