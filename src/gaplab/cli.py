@@ -43,6 +43,7 @@ class _Group(click.Group):
         "provider": "gaplab.provider.cli:provider_group",
         "proxy": "gaplab.netfault.cli:proxy_group",
         "demo": "gaplab.demo.cli:demo_group",
+        "runs": "gaplab.report.runs:runs_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

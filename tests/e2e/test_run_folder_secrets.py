@@ -101,3 +101,15 @@ def test_no_secret_in_the_run_folder_and_owner_only_modes(tmp_path: Path) -> Non
     # The secrets did their work: the target ran with them and answered.
     report = json.loads((run_dir / "report.json").read_text())
     assert report["totals"]["outcomes"]["ok"] > 5
+    # `lab runs` reads the same folder back.
+    listing = subprocess.run(
+        [sys.executable, "-m", "gaplab", "runs", "--runs-dir", str(runs)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    (row,) = listing.stdout.splitlines()[1:]
+    assert row.split()[2:5] == [run_dir.name, "brief", "bot.yaml"], row
+    score = report["verdict"]["score"]
+    assert row.split()[-2] == ("-" if score is None else f"{score:.0f}%")
+    assert row.endswith("yes")  # the run completed
