@@ -210,3 +210,10 @@ def test_the_supervisor_notices_the_lab_died_while_its_socket_is_still_open() ->
         os.kill(holder, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.kill(target, signal.SIGKILL)
+
+
+def test_the_supervisor_entry_point_checks_its_arguments() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gaplab.target.supervisor"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "usage:" in done.stderr

@@ -43,11 +43,6 @@ _PR_SET_PDEATHSIG = 1
 _POLL = 0.5  # seconds between checks that the lab is still this process's parent
 
 
-class _Stop(Exception):
-    def __init__(self, grace: float) -> None:
-        self.grace = grace
-
-
 class Supervisor:
     def __init__(self, channel: socket.socket, lab_pid: int) -> None:
         self.channel = channel
