@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from gaplab.engine.secrets import looks_secret, make_private_dir, mask_secrets, write_private_text
+from gaplab.engine.secrets import (
+    create_private_file,
+    looks_secret,
+    make_private_dir,
+    mask_secrets,
+    write_private_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,3 +75,9 @@ def test_private_folder_and_file_modes(tmp_path: Path) -> None:
     path.chmod(0o644)
     write_private_text(path, "new")
     assert path.read_text() == "new" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    journal = run_dir / "events.jsonl"
+    create_private_file(journal)
+    with journal.open("a") as file:  # as the journal opens it
+        file.write("{}\n")
+    create_private_file(journal)  # an existing file is kept
+    assert journal.read_text() == "{}\n" and stat.S_IMODE(journal.stat().st_mode) == 0o600
