@@ -44,6 +44,7 @@ class _Group(click.Group):
         "proxy": "gaplab.netfault.cli:proxy_group",
         "demo": "gaplab.demo.cli:demo_group",
         "payloads": "gaplab.load.payloads_cli:payloads_command",
+        "runs": "gaplab.report.runs:runs_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
