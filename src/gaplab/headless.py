@@ -41,6 +41,7 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, Any]:
         error=str(result.error) if result.error else None,
         coverage=result.record.coverage,
         masker=Masker.for_record(result.record),
+        record=result.record,
     )
 
 

@@ -2,7 +2,8 @@
 
 Exact first: every value the lab planted (in inputs, or made the model emit) is replaced by
 its type, `[pii.email]`. Then, as a net for what the lab did not plant, patterns for email
-addresses, card-like and IBAN-like numbers and phone-like digit runs. The journal
+addresses, card-like and IBAN-like numbers and phone-like digit runs, and for secrets: API
+keys (`sk-...`, `AKIA...`), bearer tokens, `api_key=...`-style assignments. The journal
 (`events.jsonl`) keeps the raw record, so `lab report` can rebuild every report; it is as
 sensitive as the inputs it holds.
 """
@@ -15,6 +16,17 @@ from collections.abc import Iterable, Mapping
 from gaplab.engine.record import RunRecord
 
 _PATTERNS = (
+    # Secrets first: an API key's digits must not be taken for a phone number.
+    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}"), "[secret]"),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[secret]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/-]{8,}=*"), r"\1 [secret]"),
+    (
+        re.compile(
+            r"(?i)\b((?:api[_-]?key|access[_-]?token|auth[_-]?token|secret|password|passwd)"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{6,}"
+        ),
+        r"\1[secret]",
+    ),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"), "[iban]"),
     (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[number]"),

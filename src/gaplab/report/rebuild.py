@@ -44,4 +44,5 @@ def rebuild_report(run_dir: Path, *, fail_under: float) -> dict[str, Any]:
         error=record.finished.reason if record.finished and record.finished.reason else None,
         coverage=record.coverage,
         masker=Masker.for_record(record),
+        record=record,
     )
