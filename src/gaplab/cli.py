@@ -45,6 +45,7 @@ class _Group(click.Group):
         "demo": "gaplab.demo.cli:demo_group",
         "payloads": "gaplab.load.payloads_cli:payloads_command",
         "runs": "gaplab.report.runs:runs_group",
+        "compare": "gaplab.report.compare:compare_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -104,6 +105,18 @@ def main(ctx: click.Context) -> None:
     help="write a JUnit XML report (one test case per check)",
 )
 @click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="write a self-contained HTML report (charts, evidence, example requests)",
+)
+@click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     default=DEFAULT_FAIL_UNDER,
@@ -130,6 +143,8 @@ def run(
     seed: int | None,
     json_path: Path | None,
     junit_path: Path | None,
+    markdown_path: Path | None,
+    html_path: Path | None,
     fail_under: float,
     runs_dir: Path,
     toxiproxy_url: str | None,
@@ -152,6 +167,8 @@ def run(
         toxiproxy_url=toxiproxy_url,
         fail_under=fail_under,
     )
+    if tui and (markdown_path or html_path):
+        raise click.UsageError("--markdown and --html need a headless run (lab report RUN --html)")
     lab_run = LabRun(options)
     if tui:
         from gaplab.tui.app import run_app
@@ -159,7 +176,15 @@ def run(
         sys.exit(run_app(run=lab_run, json_path=json_path, junit_path=junit_path))
     from gaplab.headless import run_headless
 
-    sys.exit(run_headless(lab_run, json_path=json_path, junit_path=junit_path))
+    sys.exit(
+        run_headless(
+            lab_run,
+            json_path=json_path,
+            junit_path=junit_path,
+            markdown_path=markdown_path,
+            html_path=html_path,
+        )
+    )
 
 
 @main.command()
@@ -224,23 +249,33 @@ def list_() -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--fail-under", type=click.FloatRange(0, 100), default=DEFAULT_FAIL_UNDER, show_default=True
 )
 def report(
-    run_dir: Path, json_path: Path | None, junit_path: Path | None, fail_under: float
+    run_dir: Path,
+    json_path: Path | None,
+    junit_path: Path | None,
+    markdown_path: Path | None,
+    html_path: Path | None,
+    fail_under: float,
 ) -> None:
     """Rebuild the reports of a past run from its journal (runs/<run-id>)."""
     from rich.console import Console
 
     from gaplab.report.console import print_scorecard
     from gaplab.report.rebuild import rebuild_report
-    from gaplab.report.writers import write_json, write_junit
+    from gaplab.report.writers import write_report_files
 
     document = rebuild_report(run_dir, fail_under=fail_under)
     print_scorecard(Console(), document)
-    if json_path is not None:
-        write_json(document, json_path)
-    if junit_path is not None:
-        write_junit(document, junit_path)
+    write_report_files(
+        document,
+        json_path=json_path,
+        junit_path=junit_path,
+        markdown_path=markdown_path,
+        html_path=html_path,
+    )
     sys.exit(exit_code_for(document["status"], document["verdict"]["ready"]))
