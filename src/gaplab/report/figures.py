@@ -21,6 +21,8 @@ def duration(seconds: float | None) -> str:
     """`0.3 ms`, `512 ms`, `1.32 s`, `12.3 s`; `n/a` when unknown."""
     if seconds is None:
         return "n/a"
+    if seconds == 0:
+        return "0 ms"
     if abs(seconds) < 0.01:
         return f"{seconds * 1000:.1f} ms"
     if abs(seconds) < 1:
