@@ -25,6 +25,7 @@ from html import escape
 WIDTH, HEIGHT = 760, 210
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 22, 28
 MAX_COLUMNS = 240
+LABEL_CHAR = 6.2  # px per character of an 11 px label, roughly
 
 
 @dataclass(frozen=True)
@@ -111,14 +112,28 @@ def _bands(plot: _Plot, bands: Sequence[Band]) -> list[str]:
         x0, x1 = plot.x(band.start), plot.x(min(band.end, plot.x1))
         kind = "outage" if band.outage else "fault" if band.faults else "calm"
         hover = escape(f"{band.name}: {'; '.join(band.faults) or 'no faults'}")
+        # A label wider than its band would overprint its neighbours': hover shows it then.
+        fits = x1 - x0 >= LABEL_CHAR * len(band.name) + 8
+        label = (
+            f'<text class="band-label" x="{x0 + 4:.1f}" y="{TOP - 6}">{escape(band.name)}</text>'
+            if fits
+            else ""
+        )
         parts.append(
             f'<g class="band {kind}"><title>{hover}</title>'
             f'<rect x="{x0:.1f}" y="{TOP}" width="{max(0.0, x1 - x0):.1f}" '
-            f'height="{HEIGHT - TOP - BOTTOM}"/>'
-            f'<text class="band-label" x="{x0 + 4:.1f}" y="{TOP - 6}">{escape(band.name)}</text>'
-            "</g>"
+            f'height="{HEIGHT - TOP - BOTTOM}"/>{label}</g>'
         )
     return parts
+
+
+def _bucket_note(size: int) -> list[str]:
+    if size == 1:
+        return []
+    return [
+        f'<text class="tick" x="{WIDTH - RIGHT}" y="{TOP - 6}" text-anchor="end">'
+        f"each column: {size} s</text>"
+    ]
 
 
 def stacked_bars(
@@ -138,7 +153,7 @@ def stacked_bars(
     count = math.ceil(length / size) if length else 0
     totals = [sum(col[i] for col in columns.values()) for i in range(count)]
     plot = _Plot(t0, t0 + length, max(totals, default=0))
-    body = _bands(plot, bands) + _axes(plot, lambda v: f"{v:g}")
+    body = _bands(plot, bands) + _axes(plot, lambda v: f"{v:g}") + _bucket_note(size)
     width = max(0.5, plot.x(t0 + size) - plot.x(t0) - 0.6)
     for i in range(count):
         x, base = plot.x(t0 + i * size), 0.0
@@ -175,7 +190,7 @@ def lines(
     columns = {k: rebucket(vs, size, summed=False) for k, vs in series.items()}
     known = [v for col in columns.values() for v in col if v is not None]
     plot = _Plot(t0, t0 + length, max(known, default=0.0))
-    body = _bands(plot, bands) + _axes(plot, fmt)
+    body = _bands(plot, bands) + _axes(plot, fmt) + _bucket_note(size)
     for name, col in columns.items():
         runs: list[list[str]] = [[]]
         for i, v in enumerate(col):

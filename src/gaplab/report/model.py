@@ -98,7 +98,7 @@ def build_report(
             "run_id": run_id,
             "status": status,
             "partial": status != "completed",
-            "error": error,
+            "error": mask.text(error) if error else error,
             "scenario": {"name": scenario.get("name"), "title": scenario.get("title")},
             "target": target,
             "seed": seed,
