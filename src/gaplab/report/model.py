@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
 from gaplab.engine.events import FaultCoverage
-from gaplab.engine.record import RunRecord
 from gaplab.metrics.snapshot import LatencySummary, Snapshot
-from gaplab.report.examples import example_requests
 from gaplab.report.masking import Masker
+from gaplab.report.request_examples import example_requests
 from gaplab.report.series import run_cost, run_series
+
+if TYPE_CHECKING:
+    from gaplab.engine.record import RunRecord
 
 SCHEMA_VERSION = 1
 
@@ -154,7 +156,7 @@ def build_report(
 def _add_record_parts(
     document: dict[str, Any], record: RunRecord, scorecard: Scorecard, mask: Masker
 ) -> None:
-    """Series, cost and example requests (gaplab.report.series, gaplab.report.examples)."""
+    """Series, cost (gaplab.report.series) and example requests (.request_examples)."""
     examples = example_requests(record, scorecard.results, mask)
     for check in document["checks"]:
         check["example_requests"] = _clean(examples.get(check["id"], []))
