@@ -8,8 +8,9 @@
   carried a cost.
 
 Seconds are whole seconds on the run clock, the clock of every `*_s` time in the report.
-Latency percentiles use the same HdrHistogram recorder as the rest of the report, so a
-second's p95 and a phase's p95 are computed the same way.
+A second's latency percentiles are exact (nearest rank over its requests' latencies); the
+phase and run figures come from HdrHistogram (within 1 %), which would cost ~30 KB and
+~1 ms per second of run here, 100 MB and seconds for an hour.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 from gaplab.checks.stats import percentile
 from gaplab.engine.events import OUTCOMES
 from gaplab.engine.record import RunRecord
-from gaplab.metrics.latency import LatencyRecorder
 
 COST_BINS = 20  # bars of the cost-per-request histogram
 
@@ -43,19 +43,21 @@ def run_series(record: RunRecord) -> dict[str, Any]:
     """Columns indexed by second: `t_s[i]` is the start of second i on the run clock."""
     first = min((w.start for w in record.phases), default=0.0)
     outcomes: dict[int, Counter[str]] = defaultdict(Counter)
-    latency: dict[int, LatencyRecorder] = defaultdict(LatencyRecorder)
+    latency: dict[int, list[float]] = defaultdict(list)
     calls: Counter[int] = Counter()
     for request in record.requests:
         second = int(request.t)
         outcomes[second][request.outcome] += 1
-        latency[second].record(request.latency)
+        latency[second].append(request.latency)
     for call in record.calls:
         calls[int(call.t_arrival)] += 1
     seen = [*outcomes, *calls]
-    start = int(first) if record.phases else min(seen, default=0)
+    # Everything counted is in a column (a call before the timeline too), so the columns
+    # add up to the report's totals.
+    start = min([int(first), *seen]) if record.phases else min(seen, default=0)
     end = max([*seen, math.ceil(record.end) - 1, start])
     seconds = list(range(start, end + 1))
-    summaries = {s: latency[s].summary() for s in seconds if s in latency}
+    ordered = {s: sorted(values) for s, values in latency.items()}
     return {
         "bucket_s": 1,
         "t_s": seconds,
@@ -63,12 +65,17 @@ def run_series(record: RunRecord) -> dict[str, Any]:
             kind: [outcomes[s][kind] if s in outcomes else 0 for s in seconds] for kind in OUTCOMES
         },
         "latency": {
-            name: [getattr(summaries[s], attr) if s in summaries else None for s in seconds]
-            for name, attr in (("p50_s", "p50"), ("p95_s", "p95"), ("p99_s", "p99"))
+            name: [_rank(ordered[s], percent) if s in ordered else None for s in seconds]
+            for name, percent in (("p50_s", 50), ("p95_s", 95), ("p99_s", 99))
         },
         "upstream_calls": [calls.get(s, 0) for s in seconds],
         "bands": _bands(record),
     }
+
+
+def _rank(ordered: list[float], percent: float) -> float:
+    """Nearest-rank percentile of sorted values (as gaplab.checks.stats.percentile)."""
+    return ordered[max(1, math.ceil(percent / 100 * len(ordered))) - 1]
 
 
 def _histogram(values: list[float]) -> dict[str, Any]:
