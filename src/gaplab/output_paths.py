@@ -2,7 +2,9 @@
 
 A run that ends after minutes only to fail writing `--junit` has wasted the CI job; a runs
 folder that cannot be created would fail after the lab's parts are up. Both are the user's
-input (exit code 2), so they are refused up front with the option and the reason.
+input (exit code 2), so they are refused up front with the option and the reason. The checks
+leave nothing behind: folders that do not exist yet are created by the run itself, so only
+the nearest folder that exists is tried.
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from pathlib import Path
 from gaplab.errors import InputError
 
 
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
+def _nearest_folder(path: Path, what: str) -> Path:
+    """`path` itself or its nearest existing ancestor, which must be a folder."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                raise InputError(f"{what}: {candidate} is a file, not a folder")
+            return candidate
+    return Path.cwd()  # a relative path whose every part is still to be created
 
 
 def _probe(folder: Path, what: str) -> None:
@@ -24,38 +32,28 @@ def _probe(folder: Path, what: str) -> None:
         with tempfile.TemporaryFile(dir=folder, prefix=".gaplab-probe-"):
             pass
     except OSError as exc:
-        raise InputError(f"{what}: cannot create a file in {folder} ({_reason(exc)})") from None
+        reason = exc.strerror or str(exc)
+        raise InputError(f"{what}: cannot create a file in {folder} ({reason})") from None
 
 
 def check_runs_dir(path: Path, option: str = "--runs-dir") -> None:
-    """Create the runs folder (as the run would) and make sure files can be written in it."""
-    if path.exists() and not path.is_dir():
-        raise InputError(f"{option} {path}: is a file, not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{option} {path}: cannot create this folder ({_reason(exc)})") from None
-    _probe(path, f"{option} {path}")
+    """The runs folder is a folder (or can be created) and files can be written in it."""
+    what = f"{option} {path}"
+    _probe(_nearest_folder(path, what), what)
 
 
 def check_output_file(path: Path, option: str) -> None:
-    """`--json` / `--junit`: the file can be created or replaced (its folders are created
-    as the report writers would create them)."""
+    """`--json` / `--junit`: the file can be created or replaced (missing folders on its
+    way are created by the report writers)."""
+    what = f"{option} {path}"
     if path.is_dir():
-        raise InputError(f"{option} {path}: is a folder, not a file")
-    parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise InputError(f"{option} {path}: {parent} is a file, not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        message = f"{option} {path}: cannot create the folder {parent} ({_reason(exc)})"
-        raise InputError(message) from None
+        raise InputError(f"{what}: is a folder, not a file")
     if path.exists():
         try:
             with path.open("ab"):
                 pass
         except OSError as exc:
-            raise InputError(f"{option} {path}: cannot write this file ({_reason(exc)})") from None
-    else:
-        _probe(parent, f"{option} {path}")
+            reason = exc.strerror or str(exc)
+            raise InputError(f"{what}: cannot write this file ({reason})") from None
+        return
+    _probe(_nearest_folder(path.parent, what), what)

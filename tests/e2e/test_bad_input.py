@@ -63,7 +63,7 @@ def test_an_unusable_runs_dir_is_exit_2(tmp_path: Path) -> None:
     scenario.write_text(SCENARIO)
     result = _lab("run", scenario, "--runs-dir", "/proc/gaplab-runs", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: --runs-dir /proc/gaplab-runs: cannot create")
+    assert result.stderr.startswith("error: --runs-dir /proc/gaplab-runs: cannot create a file")
     assert "Traceback" not in result.stderr
 
 

@@ -129,15 +129,15 @@ def test_run_refuses_bad_input_before_creating_a_run_folder(tmp_path: Path, case
     result = lab("run", *args, "--runs-dir", runs)
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
     assert f"error: {path}:{expected}" in result.stderr
-    assert not runs.exists() or not any(runs.iterdir())
+    assert not runs.exists()
 
 
 @pytest.mark.parametrize(
     ("runs_dir", "message"),
     [
-        ("/proc/gaplab-x", "--runs-dir /proc/gaplab-x: cannot create this folder"),
-        ("{file}", "--runs-dir {file}: is a file, not a folder"),
-        ("{file}/runs", "--runs-dir {file}/runs: cannot create this folder (Not a directory)"),
+        ("/proc/gaplab-x", "--runs-dir /proc/gaplab-x: cannot create a file in /proc"),
+        ("{file}", "--runs-dir {file}: {file} is a file, not a folder"),
+        ("{file}/runs", "--runs-dir {file}/runs: {file} is a file, not a folder"),
     ],
 )
 def test_an_unusable_runs_dir_is_exit_2(tmp_path: Path, runs_dir: str, message: str) -> None:
@@ -146,6 +146,7 @@ def test_an_unusable_runs_dir_is_exit_2(tmp_path: Path, runs_dir: str, message: 
     result = lab("run", scenario, "--runs-dir", runs_dir.format(file=file))
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
     assert result.stderr.startswith("error: " + message.format(file=file))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "s.yaml"]
 
 
 @pytest.mark.parametrize(
@@ -154,6 +155,7 @@ def test_an_unusable_runs_dir_is_exit_2(tmp_path: Path, runs_dir: str, message: 
         ("--junit", "/proc/j.xml", "--junit /proc/j.xml: cannot create a file in /proc"),
         ("--json", "/proc/r.json", "--json /proc/r.json: cannot create a file in /proc"),
         ("--json", "{file}/r.json", "--json {file}/r.json: {file} is a file, not a folder"),
+        ("--junit", "{file}/a/b.xml", "--junit {file}/a/b.xml: {file} is a file, not a folder"),
         ("--toxiproxy", "http://127.0.0.1:70000", "--toxiproxy http://127.0.0.1:70000: the port"),
         ("--toxiproxy", "ftp://x", "--toxiproxy ftp://x: expected http://host:port"),
     ],
@@ -167,7 +169,7 @@ def test_output_paths_and_urls_are_checked_before_anything_starts(
     result = lab("run", scenario, option, value.format(file=file), "--runs-dir", runs)
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
     assert result.stderr.startswith("error: " + message.format(file=file))
-    assert not runs.exists() or not any(runs.iterdir())  # nothing ran
+    assert not runs.exists()  # nothing ran, nothing was created
 
 
 @pytest.mark.parametrize("group", ["provider", "proxy"])
@@ -244,3 +246,14 @@ def test_an_interruption_outside_a_run_is_130_not_1(monkeypatch: pytest.MonkeyPa
 def test_usage_errors_stay_exit_2() -> None:
     result = lab("run")
     assert result.exit_code == 2 and "Missing argument 'SCENARIO'" in result.stderr
+
+
+def test_writable_output_locations_pass_and_nothing_is_left_behind(tmp_path: Path) -> None:
+    from gaplab.output_paths import check_output_file, check_runs_dir
+
+    check_runs_dir(tmp_path / "new" / "runs")
+    check_output_file(tmp_path / "reports" / "junit.xml", "--junit")
+    existing = _write(tmp_path, "report.json", "{}")
+    check_output_file(existing, "--json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+    assert existing.read_text() == "{}"  # checked, not truncated
