@@ -27,7 +27,13 @@ def proxy_group() -> None:
 
 @proxy_group.command(name="serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="API address")
-@click.option("--port", default=8474, show_default=True, type=int, help="API port (0: free)")
+@click.option(
+    "--port",
+    default=8474,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="API port (0: free)",
+)
 @click.option(
     "--seed",
     default=1,

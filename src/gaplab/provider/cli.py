@@ -36,7 +36,13 @@ def provider_group() -> None:
     help="a bundled profile name or a path to a profile YAML file",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=0, show_default=True, type=int, help="0 picks a free port")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0 picks a free port",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="run seed for answers")
 @click.option(
     "--stream-workers",
