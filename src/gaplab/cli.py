@@ -194,7 +194,12 @@ def run(
     if toxiproxy_url is not None:
         _check_toxiproxy_url(toxiproxy_url)
     check_runs_dir(runs_dir)
-    for option, output in (("--json", json_path), ("--junit", junit_path)):
+    for option, output in (
+        ("--json", json_path),
+        ("--junit", junit_path),
+        ("--markdown", markdown_path),
+        ("--html", html_path),
+    ):
         if output is not None:
             check_output_file(output, option)
     options = RunOptions(
@@ -341,7 +346,12 @@ def report(
     from gaplab.report.rebuild import rebuild_report
     from gaplab.report.writers import write_report_files
 
-    for option, output in (("--json", json_path), ("--junit", junit_path)):
+    for option, output in (
+        ("--json", json_path),
+        ("--junit", junit_path),
+        ("--markdown", markdown_path),
+        ("--html", html_path),
+    ):
         if output is not None:
             check_output_file(output, option)
     skipped: list[SkippedLine] = []

@@ -24,3 +24,17 @@ def test_markdown_and_html_need_a_headless_run(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--markdown and --html need a headless run" in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_markdown_and_html_paths_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    runner = CliRunner()
+    for option in ("--markdown", "--html"):
+        result = runner.invoke(
+            main, ["run", "outage", "--runs-dir", str(tmp_path / "runs"), option,
+                   str(blocker / "report")],
+        )  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert f"{option} {blocker / 'report'}: {blocker} is a file, not a folder" in result.output
+        assert not (tmp_path / "runs").exists()  # no run started
