@@ -29,8 +29,14 @@ _PATTERNS = (
     ),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"), "[iban]"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[number]"),
-    (re.compile(r"(?<![\w-])\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?![\w-])"), "[phone]"),
+    (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "card"),  # masked only when it passes Luhn
+    # Phone-like digit groups, but not the lab's own run ids (YYYYMMDD-HHMMSS).
+    (
+        re.compile(
+            r"(?<![\w-])(?!\d{8}-\d{6}\b)\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?![\w-])"
+        ),
+        "[phone]",
+    ),
 )
 _MIN_LENGTH = 4  # planted values shorter than this (a bare first name) are not masked
 
@@ -57,7 +63,7 @@ class Masker:
             if value in text:
                 text = text.replace(value, label)
         for pattern, label in _PATTERNS:
-            text = pattern.sub(label, text)
+            text = pattern.sub(_card if label == "card" else label, text)
         return text
 
     def value(self, value: object) -> object:
@@ -69,3 +75,15 @@ class Masker:
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
         return value
+
+
+def _card(match: re.Match[str]) -> str:
+    """A 13-19 digit run is a card number when its Luhn checksum holds (a run id or an
+    order number of that length usually does not)."""
+    digits = [int(c) for c in match.group(0) if c.isdigit()]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return "[number]" if total % 10 == 0 else match.group(0)
