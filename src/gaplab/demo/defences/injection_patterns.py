@@ -32,7 +32,7 @@ def _p(technique: str, language: str, *patterns: str) -> list[InjectionPattern]:
 
 
 # Words shared by several English patterns.
-_DROP = r"(?:ignore|disregard|forget|override|overrule|bypass|discard)"
+_DROP = r"(?:ignore|disregard|forget|override|overrule|bypass|discard|set\s+aside)"
 _EARLIER = (
     r"(?:all|any|every|the|your|these|those|previous|prior|preceding|earlier|above|"
     r"foregoing|initial|original|old|existing|current|system|developer|safety|default)"
@@ -65,12 +65,18 @@ _GROUPS: list[list[InjectionPattern]] = [
         rf"\b{_DROP}\s+(?:everything|anything|all)\s+(?:\w+\s+){{0,3}}?"
         r"(?:above|before|previously|earlier|you\s+(?:were|have\s+been)\s+told)",
         r"\b(?:new|updated|revised|real|actual|true|secret|hidden|additional|priority)\s+"
-        r"(?:system\s+)?(?:instructions?|rules|directives?|task)\s*:",
+        r"(?:system\s+)?(?:instructions?|rules?|directives?|task|policy)\b[^:\n]{0,30}:",
+        r"\byour\s+(?:only|new|real|actual|one)\s+(?:task|job|purpose|goal)\s+(?:is|now\s+is)\b",
+        r"\b(?:everything|all|anything)\s+(?:you\s+were|you've\s+been|you\s+have\s+been)\s+"
+        r"told\b[^.\n]{0,30}\b(?:cancel+ed|void|withdrawn|revoked|obsolete|no\s+longer)",
+        r"\b(?:all\s+)?(?:earlier|previous|prior|existing)\s+(?:guidance|instructions|rules)\s+"
+        r"(?:is|are|has\s+been|have\s+been)\s+(?:withdrawn|cancel+ed|void|revoked|replaced)",
+        r"\boverride\s+(?:code|mode|key|token)\b|\boverride\s+(?:accepted|granted|enabled)\b",
         r"\b(?:system|admin|administrator|developer|root|emergency)\s+"
         r"(?:override|command|mode|instructions?)\s*[:!]",
-        r"\b(?:from\s+now\s+on|henceforth|for\s+the\s+rest\s+of\s+(?:this|the)\s+"
-        r"conversation)\b[\s,]+(?:you\s+(?:will\s+)?)?(?:are|only|always|never|respond|reply|"
-        r"answer|act|ignore|obey)\b",
+        r"\b(?:from\s+now\s+on|from\s+here\s+on|henceforth|for\s+the\s+rest\s+of\s+(?:this|"
+        r"the)\s+conversation)\b[\s,]+(?:you\s+(?:will\s+)?)?(?:are|only|always|never|respond|"
+        r"reply|answer|act|ignore|obey|your\s+only)\b",
         r"\binstead\s+of\s+(?:answering|following|your\s+(?:task|instructions))\b",
         r"\b(?:do\s+not|don'?t|never)\s+(?:follow|obey|listen\s+to|apply)\s+(?:\w+\s+){0,2}?"
         rf"{_RULES}\b",
@@ -80,8 +86,13 @@ _GROUPS: list[list[InjectionPattern]] = [
         r"(?:void|cancel+ed|revoked|replaced|not\s+apply|no\s+longer)",
         r"\b(?:assistant|ai|model|chatbot|llm)s?\b[^.\n]{0,40}\b(?:must|should|shall|will)\s+"
         r"(?:now\s+)?(?:ignore|disregard|reply\s+only|respond\s+only|output\s+only|say\s+only)",
-        r"\b(?:important|attention|note)\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model|"
-        r"chatbot|llm|language\s+model|summari[sz]er)\b",
+        r"\b(?:the\s+)?(?:assistant|ai|chatbot|llm)\s+(?:must|shall|is\s+to|has\s+to|will\s+now)\s+"
+        r"(?:now\s+)?(?:write|say|print|output|reply|respond|answer|begin|start|include|end|add|"
+        r"ignore|reveal|repeat)\b",
+        r"\b(?:important|attention|note|notes?|instructions?|message|messages|reminder|notice|"
+        r"directive|request)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|assistant|model|chatbot|"
+        r"bot|llm|language\s+model|summari[sz]er|reader\s+bot)s?\b",
+        r"\b(?:ai|automated)\s+(?:summari[sz]ers?|assistants?|readers?|agents?)\s*[:,]",
         r"\b(?:if\s+you\s+are\s+(?:an?\s+)?(?:ai|assistant|language\s+model|llm|chatbot))\b",
         r"\b(?:say|print|output|write|repeat)\s+(?:only|exactly|just)\b[^.\n]{0,20}"
         r"(?:[\"'“‘]|\b[A-Z0-9_-]{8,}\b)",
@@ -194,7 +205,15 @@ _GROUPS: list[list[InjectionPattern]] = [
         r"\b(?:act|behave|respond|answer)\s+as\s+(?:if\s+you\s+(?:were|are)\s+)?(?:an?\s+)?"
         r"(?:unrestricted|unfiltered|uncensored|jailbroken|evil|rogue|different|new|other)\b",
         r"\b(?:role-?play|roleplay)\s+as\b",
-        r"\blet'?s\s+play\s+a\s+game\b[^.\n]{0,60}\byou\b",
+        r"\blet'?s\s+play\s+a\s+game\b[^\n]{0,60}\byou\b",
+        r"\b(?:knows|has|have)\s+no\s+(?:rules|guidelines|filters|limits|restrictions)\b",
+        r"\b(?:assistant|ai|bot|chatbot|persona|character)\b[^.\n]{0,30}\bwith\s+no\s+"
+        r"(?:restrictions|rules|limits|filters)\b",
+        r"\brepeat\s+after\s+me\b",
+        r"\b(?:broken|break)\s+free\s+(?:of|from)\b",
+        r"\bnever\s+refuses?\b",
+        r"\b(?:you|your\s+character)\s+(?:are|is)\s+(?:an?\s+)?(?:\w+\s+){0,3}?(?:without|with\s+no)"
+        r"\s+(?:any\s+)?(?:rules|guidelines|limits|filters|restrictions)\b",
         r"\b(?:do\s+anything\s+now|developer\s+mode|god\s+mode|jailbreak(?:ed|\s+mode)?|"
         r"unrestricted\s+mode|no\s+restrictions\s+mode)\b",
         r"\b(?:stay|remain)\s+in\s+character\b",
@@ -220,6 +239,11 @@ _GROUPS: list[list[InjectionPattern]] = [
     _p("role_play", "ru", r"(?:теперь\s+ты|ты\s+больше\s+не|притворись)"),
     _p("role_play", "zh", r"(?:你现在是|從現在起你是|从现在起你是|假装你是|扮演)"),
     _p("role_play", "ja", r"(?:あなたは今|今からあなたは|のふりをして)"),
+    [  # a fake turn in capitals ("System:" in a pasted log is no attack; "SYSTEM:" is)
+        InjectionPattern(
+            "delimiter", "any", re.compile(r"^\s*(?:SYSTEM|ASSISTANT|DEVELOPER)\s*:", re.MULTILINE)
+        ),
+    ],
     [  # a persona name, so only in capitals ("Dan" is a customer's name)
         InjectionPattern("role_play", "en", re.compile(r"\bDAN\b(?:\s+mode|,|\s+can|\s+which)")),
         InjectionPattern("role_play", "en", re.compile(r"\bSTAN\b|\bDUDE\b|\bAIM\b(?=,|:)")),
@@ -234,11 +258,16 @@ _GROUPS: list[list[InjectionPattern]] = [
         r"<<\s*/?\s*SYS\s*>>",
         r"</?\s*(?:system|instructions?|system_prompt|admin|developer)\s*>",
         r"^\s*(?:#{2,}|-{3,}|={3,}|\*{3,}|/{2,})\s*(?:(?:new|updated|hidden|real|secret)\s+"
-        r"instructions?|system(?:\s+(?:prompt|message|override|instructions?))?\s*(?:[:#=*-]|$)|"
+        r"instructions?|system(?:\s+(?:prompt|message|override|instructions?|notice|directive|"
+        r"command|alert))?\s*(?:[:#=*-]|$)|"
         r"admin\b|developer\s+(?:mode|message)|end\s+of\s+(?:user\s+)?(?:input|document|"
         r"context|text|data|file|email))",
-        r"\b(?:end|begin|start)\s+of\s+(?:the\s+)?(?:system\s+prompt|instructions|user\s+input|"
-        r"(?:untrusted|user)\s+(?:content|data))\b",
+        r"\b(?:end|begin|start)\s+of\s+(?:the\s+)?(?:system\s+prompt|instructions|user\s+"
+        r"(?:input|message|query|request|turn)|(?:untrusted|user)\s+(?:content|data))\b",
+        r"[\"']role[\"']\s*:\s*[\"'](?:system|developer|assistant)[\"']",
+        r"^\s*role\s*:\s*(?:system|developer)\s*$",
+        r"-{3,}\s*(?:BEGIN|END|START)\s+(?:ADMIN|SYSTEM|DEVELOPER|ROOT|OPERATOR)\b",
+        r"</?\s*(?:user_input|user|instructions|system_message|assistant)\s*>\s*(?:<|\n|$)",
         r"^\s*(?:system|assistant|developer)\s*(?:message|prompt)?\s*[:>]\s*(?:you|ignore|new|"
         r"from|the\s+user|nora|always|never|reply|respond|output|print|say|disregard|forget)\b",
         r"\b(?:end|ende|fin|fine)\s*(?:of\s+)?(?:document|dokument|documento|texte?|email|"
@@ -262,6 +291,8 @@ _GROUPS: list[list[InjectionPattern]] = [
         r"(?:conversation|chat|prompt|context)\b",
         r"\bwhat\s+(?:rules|instructions|guidelines)\s+(?:do\s+you\s+follow|were\s+you\s+given|"
         r"have\s+you\s+been\s+given)\b",
+        rf"\b{_SHOW}\b[^.?!\n]{{0,30}}\b(?:the\s+)?(?:instructions|rules|prompt|guidelines)\s+"
+        r"(?:you\s+(?:were|have\s+been|got)\s+given|you\s+received|you\s+follow|you\s+were\s+told)",
     ),
     _p(
         "extraction",

@@ -1,6 +1,7 @@
 """Normalise text before screening it, so disguised instructions read as plain ones.
 
-`screening_views(text)` gives the texts a screen should look at, most literal first:
+`screening_views(text)` gives the texts a screen should look at, most literal first (a
+screen matches its patterns in each):
 
 1. the text after NFKC (fullwidth and mathematical letters become ASCII), with invisible
    characters removed (zero-width, bidi controls, soft hyphens, control characters) and
@@ -10,7 +11,8 @@
    Unicode's confusables table says), leetspeak folded in words that mix letters and digits
    (`1gn0r3` -> `ignore`; plain numbers are left alone), and letters spelt out one by one
    rejoined (`i g n o r e`, `i.g.n.o.r.e`);
-3. every base64, hex or percent-encoded run that decodes to readable text, normalised the
+3. the literal text in ROT13 and written backwards (both undo themselves);
+4. every base64, hex or percent-encoded run that decodes to readable text, normalised the
    same way (one level deep: a decoded run is not decoded again).
 
 The homoglyph table comes from `confusable-homoglyphs`, which ships Unicode's
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 import unicodedata
 from functools import lru_cache
@@ -54,6 +57,8 @@ def screening_views(text: str) -> list[str]:
     folded = fold(literal)
     if folded != literal:
         views.append(folded)
+    views.append(codecs.encode(literal, "rot13"))
+    views.append(literal[::-1])
     for decoded in decoded_runs(literal)[:MAX_DECODED_RUNS]:
         views.append(clean(decoded))
         views.append(fold(clean(decoded)))
@@ -98,7 +103,8 @@ def _homoglyph_table() -> dict[str, str]:
         for glyph in homoglyphs:
             target = glyph["c"]
             if len(target) == 1 and target.isascii() and target.isalnum():
-                table[char] = target
+                # Unicode folds I and l together; a capital look-alike (Cyrillic І) is an I.
+                table[char] = "I" if target == "l" and char.isupper() else target
                 break
     return table
 
