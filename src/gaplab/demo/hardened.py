@@ -29,11 +29,12 @@ pins a dated model id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -59,8 +60,19 @@ from gaplab.demo.service import (
 )
 
 log = logging.getLogger("gaplab.demo.hardened")
+LONG_INPUT = 4_000  # characters; screening a longer input (a pasted document) takes ms
 LINK_HOSTS = (SHOP_HOST,)
 OWN_DOMAINS = (SHOP_HOST,)  # the shop's role addresses are not personal data
+T = TypeVar("T")
+
+
+async def off_loop(work: Callable[..., T], text: str, *args: Any) -> T:
+    """`work(text, *args)`, in a worker thread when `text` is long: screening a 50-page
+    document takes a noticeable fraction of a second, and the event loop must keep serving
+    the other requests (the notes endpoints above all) meanwhile."""
+    if len(text) < LONG_INPUT:
+        return work(text, *args)
+    return await asyncio.to_thread(work, text, *args)
 
 
 def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
@@ -108,12 +120,12 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
         if config.has("consent") and not body.ai_consent:
             log.info("request %s: user opted out of AI processing", request_id)
             return reply(NON_AI_ANSWER, ai=False)
-        if config.has("guard") and (hit := screen(body.message)) is not None:
+        if config.has("guard") and (hit := await off_loop(screen, body.message)) is not None:
             log.warning("request %s: input refused: %s", request_id, hit.describe())
             return reply(REFUSAL_ANSWER, ai=False, refused=True)
         message = body.message
         if config.has("redact"):
-            message = redact(message, OWN_DOMAINS).text
+            message = (await off_loop(redact, message, OWN_DOMAINS)).text
         try:
             answer = await chat_ai.answer(chat_messages(message), request_id)
         except Exception as exc:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -34,7 +35,7 @@ from urllib.parse import unquote
 from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 
 _TAG_FIRST, _TAG_LAST = 0xE0020, 0xE007E  # tag characters mirroring printable ASCII
-_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn"})
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
 _KEPT_CONTROLS = frozenset("\n\t")
 _WHITESPACE = re.compile(r"[^\S\n]+")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
@@ -67,22 +68,32 @@ def screening_views(text: str) -> list[str]:
 
 def clean(text: str) -> str:
     """NFKC, tag characters back to ASCII, invisible characters dropped, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
-    kept: list[str] = []
-    for char in text:
-        code = ord(char)
-        if _TAG_FIRST <= code <= _TAG_LAST:
-            kept.append(chr(code - 0xE0000))
-        elif char in _KEPT_CONTROLS or unicodedata.category(char) not in _INVISIBLE_CATEGORIES:
-            kept.append(char)
-    return _WHITESPACE.sub(" ", "".join(kept)).strip()
+    text = unicodedata.normalize("NFKC", text).translate(_invisible_table())
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 def fold(text: str) -> str:
     """Look-alike letters to Latin, leetspeak in mixed words, spelt-out words rejoined."""
-    text = "".join(_homoglyph_table().get(char, char) for char in text)
+    text = text.translate(_homoglyph_table())
     text = _MIXED_WORD.sub(_unleet, text)
     return _SPELT_OUT.sub(lambda m: _SPELT_SEPARATORS.sub("", m.group(0)), text)
+
+
+@lru_cache(maxsize=1)
+def _invisible_table() -> dict[int, str | None]:
+    """Format and control characters (but newline and tab) to nothing; the tag characters
+    that mirror printable ASCII to that ASCII."""
+    table: dict[int, str | None] = {}
+    planes = itertools.chain(range(0x10000), range(0x1BC00, 0x1BCB0), range(0x1D170, 0x1D180),
+                             range(0xE0000, 0xE0080))  # fmt: skip
+    for code in planes:
+        if unicodedata.category(chr(code)) in _INVISIBLE_CATEGORIES:
+            table[code] = None
+    for code in range(_TAG_FIRST, _TAG_LAST + 1):
+        table[code] = chr(code - 0xE0000)
+    for char in _KEPT_CONTROLS:
+        table.pop(ord(char), None)
+    return table
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -94,9 +105,9 @@ def _unleet(match: re.Match[str]) -> str:
 
 
 @lru_cache(maxsize=1)
-def _homoglyph_table() -> dict[str, str]:
+def _homoglyph_table() -> dict[int, str]:
     """Non-ASCII characters whose Unicode confusable is one ASCII letter or digit."""
-    table: dict[str, str] = {}
+    table: dict[int, str] = {}
     for char, homoglyphs in confusables.confusables_data.items():
         if len(char) != 1 or char.isascii():
             continue
@@ -104,7 +115,7 @@ def _homoglyph_table() -> dict[str, str]:
             target = glyph["c"]
             if len(target) == 1 and target.isascii() and target.isalnum():
                 # Unicode folds I and l together; a capital look-alike (Cyrillic І) is an I.
-                table[char] = "I" if target == "l" and char.isupper() else target
+                table[ord(char)] = "I" if target == "l" and char.isupper() else target
                 break
     return table
 
