@@ -18,7 +18,7 @@ import click
 from gaplab import __version__
 from gaplab.checks.scoring import DEFAULT_FAIL_UNDER
 from gaplab.errors import InputError, LabError
-from gaplab.exit_codes import ExitCode
+from gaplab.exit_codes import ExitCode, exit_code_for
 
 
 def _fail_input(exc: InputError) -> NoReturn:
@@ -241,4 +241,4 @@ def report(
         write_json(document, json_path)
     if junit_path is not None:
         write_junit(document, junit_path)
-    sys.exit(ExitCode.READY if document["verdict"]["ready"] else ExitCode.NOT_READY)
+    sys.exit(exit_code_for(document["status"], document["verdict"]["ready"]))

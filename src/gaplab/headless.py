@@ -20,8 +20,9 @@ from rich.live import Live
 from gaplab import runtime
 from gaplab.engine.events import Event, PhaseStarted
 from gaplab.engine.run import LabRun, RunResult
-from gaplab.exit_codes import ExitCode
+from gaplab.exit_codes import ExitCode, exit_code_for
 from gaplab.report.console import print_scorecard, progress_line, progress_renderable
+from gaplab.report.masking import Masker
 from gaplab.report.model import build_report
 from gaplab.report.writers import write_json, write_junit
 
@@ -38,6 +39,8 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, Any]:
         scorecard=result.scorecard,
         snapshot=run.snapshot(),
         error=str(result.error) if result.error else None,
+        coverage=result.record.coverage,
+        masker=Masker.for_record(result.record),
     )
 
 
@@ -60,12 +63,7 @@ def finish_run(
     report is still returned, so the scorecard is not lost."""
     report = report_for(run, result)
     report_path = result.run_dir / "report.json"
-    if result.status == "failed":
-        code = ExitCode.LAB_ERROR
-    elif result.status == "interrupted":
-        code = ExitCode.INTERRUPTED
-    else:
-        code = ExitCode.READY if result.scorecard.ready else ExitCode.NOT_READY
+    code = exit_code_for(result.status, result.scorecard.ready)
     try:
         write_json(report, report_path)
         if json_path is not None:

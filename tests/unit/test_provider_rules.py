@@ -176,7 +176,11 @@ def test_invalid_faults_are_refused(bad: dict) -> None:  # type: ignore[type-arg
 
 def test_fault_descriptions_name_what_they_do() -> None:
     fault = ProviderFault(stream="stall", stream_after=3, probability=0.5)
-    assert fault.describe() == "provider: stream stall after 3 tokens, p=0.5"
+    assert fault.describe() == "provider: stream stall after 3 tokens [probability 0.5]"
     assert ProviderFault(model_swap="gpt-4o", after=10).describe() == (
-        "provider: model swap to gpt-4o"
+        "provider: model swap to gpt-4o [after 10s]"
+    )
+    scoped = ProviderFault(error=503, match={"model": "primary"}, first=3, every=2)
+    assert scoped.describe() == (
+        "provider: error 503 [match model 'primary', first 3 calls, every 2nd call]"
     )

@@ -56,9 +56,9 @@ def test_schedule_first_every_and_match() -> None:
     facts = [CallFacts("openai", "m", user) for user in ["u1", "u2", "u1", "u1"]]
     fired = [[f.describe() for f in schedule.firing(f, now=1)] for f in facts]
     assert fired == [
-        ["provider: error 500, first 2"],
-        ["provider: error 500, first 2"],
-        ["provider: latency 1s, every 2th"],
+        ["provider: error 500 [first 2 calls]"],
+        ["provider: error 500 [first 2 calls]"],
+        ["provider: latency 1s [match user 'u1', every 2nd call]"],
         [],
     ]
     assert schedule.counters() == [{"matched": 4, "fired": 2}, {"matched": 3, "fired": 1}]

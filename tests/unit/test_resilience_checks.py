@@ -15,7 +15,7 @@ def run_check(
 ) -> CheckResult:
     check = CHECKS[check_id]
     ctx = CheckContext(scenario(fault), builder.finish(), sla=10.0)
-    return check.evaluate(ctx, check.Options.model_validate(options))
+    return check.decide(ctx, check.Options.model_validate(options))
 
 
 def steady_baseline(b: Builder) -> None:

@@ -8,10 +8,11 @@ import pytest
 
 from gaplab.errors import InputError
 from gaplab.scenario.target_models import DegradedSpec, ResponseSpec
-from gaplab.target.classify import Marker, classify
+from gaplab.target.classify import classify
 from gaplab.target.jsonpath import extract
 from gaplab.target.resolve import resolve_target
 from gaplab.target.template import placeholders, render
+from gaplab.target.unsafe import UnsafeDetector
 
 TARGET = """\
 name: support-bot
@@ -109,8 +110,7 @@ SPEC = ResponseSpec(
     ],
 )
 def test_classify(status: int, body: bytes, outcome: str) -> None:
-    markers = [Marker("raw provider error text", "[gaplab-provider-error:")]
-    assert classify(status, body, {}, SPEC, markers).outcome == outcome
+    assert classify(status, body, {}, SPEC, UnsafeDetector()).outcome == outcome
 
 
 def test_degraded_header_signal() -> None:

@@ -2,6 +2,10 @@
 
 A pass counts 1, a warn 0.5, a fail 0; `not_run` items are left out of the score and listed.
 Critical items gate the verdict: one critical fail means "not ready" whatever the score.
+
+No READY without evidence: a run that did not finish (`complete` false: interrupted,
+failed, killed), a run in which a fault hit nothing (the experiment did not happen), and a
+scorecard with nothing decided are never ready.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ class Scorecard:
     critical_failures: tuple[str, ...]
     fail_under: float
     ready: bool
+    complete: bool = True  # the run played its whole timeline
+    stopped: str = ""  # why it did not, when it did not
+    missed_faults: tuple[str, ...] = ()  # faults that hit nothing: experiments not done
 
     @property
     def counts(self) -> dict[str, int]:
@@ -37,13 +44,26 @@ def _score(results: list[CheckResult]) -> float | None:
     return 100 * sum(decided) / len(decided) if decided else None
 
 
-def score(results: list[CheckResult], fail_under: float = DEFAULT_FAIL_UNDER) -> Scorecard:
+def score(
+    results: list[CheckResult],
+    fail_under: float = DEFAULT_FAIL_UNDER,
+    *,
+    complete: bool = True,
+    stopped: str = "",
+    missed_faults: tuple[str, ...] = (),
+) -> Scorecard:
     by_area: dict[str, list[CheckResult]] = defaultdict(list)
     for result in results:
         by_area[result.area].append(result)
     overall = _score(results)
     critical = tuple(r.id for r in results if r.critical and r.verdict is Verdict.FAIL)
-    ready = not critical and overall is not None and overall >= fail_under
+    ready = (
+        complete
+        and not missed_faults
+        and not critical
+        and overall is not None
+        and overall >= fail_under
+    )
     return Scorecard(
         tuple(results),
         {a: _score(rs) for a, rs in by_area.items()},
@@ -51,4 +71,7 @@ def score(results: list[CheckResult], fail_under: float = DEFAULT_FAIL_UNDER) ->
         critical,
         fail_under,
         ready,
+        complete,
+        stopped,
+        missed_faults,
     )

@@ -68,6 +68,23 @@ class FaultChanged(Event):
 
 
 @dataclass(frozen=True)
+class FaultCoverage(Event):
+    """What one fault of a phase hit, published when the phase ends: the evidence that the
+    experiment happened. `hits` counts provider calls the fault applied to (provider faults)
+    or proxied connections it applied to (network faults); None where it cannot be counted
+    (a real Toxiproxy keeps no counts). `matched` counts calls inside its scope, before
+    `first`/`every`/`probability` picked the ones it hit."""
+
+    kind: ClassVar[str] = "fault_coverage"
+    phase: str
+    index: int  # the fault's position in its phase
+    fault: str  # its description, scope included
+    source: str  # "provider" | "network"
+    hits: int | None
+    matched: int | None = None
+
+
+@dataclass(frozen=True)
 class UserRequestFinished(Event):
     """One user-side request: `t` is when it finished, `started` when it was sent."""
 
@@ -91,6 +108,7 @@ class UserRequestFinished(Event):
     planted: tuple[tuple[str, str], ...] = ()
     opted_out: bool = False
     excerpt: str = ""  # for `unsafe`: the offending passage of the answer
+    disclosed: bool = False  # an ok answer carried the AI disclosure the target declares
 
     def to_dict(self) -> dict[str, Any]:
         # The journal's most frequent line: fields still at their default are left out.
@@ -122,6 +140,7 @@ class CheckEvaluated(Event):
     check_id: str
     verdict: str
     summary: str
+    final: bool = True  # False: decided live, as soon as its phases ended
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PhaseStarted,
         PhaseEnded,
         FaultChanged,
+        FaultCoverage,
         UserRequestFinished,
         ProviderCallRecorded,
         CheckEvaluated,

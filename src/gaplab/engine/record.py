@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from gaplab.engine.events import (
     Event,
+    FaultCoverage,
     PhaseEnded,
     PhaseStarted,
     ProviderCallRecorded,
@@ -18,6 +19,7 @@ from gaplab.engine.events import (
     RunStarted,
     UserRequestFinished,
 )
+from gaplab.engine.join import Join
 from gaplab.provider.journal import ProviderCall
 
 
@@ -47,6 +49,8 @@ class RunRecord:
     requests: list[UserRequestFinished] = field(default_factory=list)
     probes: list[UserRequestFinished] = field(default_factory=list)
     calls: list[ProviderCall] = field(default_factory=list)
+    coverage: list[FaultCoverage] = field(default_factory=list)
+    _join: tuple[tuple[int, int], Join] | None = field(default=None, repr=False)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, UserRequestFinished):
@@ -63,6 +67,8 @@ class RunRecord:
             for window in self.phases:
                 if window.name == event.phase and window.end is None:
                     window.end = event.t
+        elif isinstance(event, FaultCoverage):
+            self.coverage.append(event)
         elif isinstance(event, RunStarted):
             self.started = event
         elif isinstance(event, RunFinished):
@@ -81,6 +87,16 @@ class RunRecord:
             return self.finished.t
         times = [p.end or p.start for p in self.phases]
         return max(times, default=0.0)
+
+    def join(self) -> Join:
+        """Calls joined to requests (gaplab.engine.join), rebuilt only when new ones came."""
+        key = (len(self.requests), len(self.calls))
+        if self._join is None or self._join[0] != key:
+            self._join = (key, Join(self.requests, self.calls))
+        return self._join[1]
+
+    def coverage_of(self, phase: str) -> list[FaultCoverage]:
+        return [c for c in self.coverage if c.phase == phase]
 
     def phase(self, name: str) -> PhaseWindow | None:
         return next((p for p in self.phases if p.name == name), None)

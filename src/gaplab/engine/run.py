@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gaplab.checks.base import CheckContext
+from gaplab.checks.base import CheckContext, CheckResult
+from gaplab.checks.decide import decide
 from gaplab.checks.registry import evaluate
-from gaplab.checks.scoring import DEFAULT_FAIL_UNDER, Scorecard, score
+from gaplab.checks.scoring import DEFAULT_FAIL_UNDER, Scorecard
 from gaplab.engine.bus import EventBus
 from gaplab.engine.clock import Clock, MonotonicClock
 from gaplab.engine.events import (
     CheckEvaluated,
     FaultChanged,
+    FaultCoverage,
     LogMessage,
     PhaseEnded,
     PhaseStarted,
@@ -41,13 +43,12 @@ from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.netfault import NetworkFaults
 from gaplab.provider.journal import ProviderCall
-from gaplab.provider.markers import ERROR_MARKER_PREFIX
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import Scenario
 from gaplab.scenario.target_models import TargetFile
-from gaplab.target.classify import Marker
 from gaplab.target.process import TargetProcess, free_port
 from gaplab.target.template import render
+from gaplab.target.unsafe import UnsafeDetector
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +96,21 @@ class LabRun:
         self.aggregator = Aggregator()
         self.record = RunRecord()
         self.bus.subscribe(self.record)
+        # What must never reach users, learned from the provider journal as calls arrive.
+        self.detector = UnsafeDetector(options.target.response.link_hosts)
         self.bus.subscribe(self.aggregator)
         self.run_id = _new_run_id(options.runs_dir, self.scenario.name)
         self.run_dir = options.runs_dir / self.run_id
         self.phase_name = "starting"
         self._parts = _Parts()
+        self._ticked: set[str] = set()
 
     def snapshot(self) -> Snapshot:
         self.aggregator.now = max(self.aggregator.now, self.clock.now())
         return self.aggregator.snapshot()
 
     def publish_call(self, call: ProviderCall) -> None:
+        self.detector.learn(call)
         self.bus.publish(ProviderCallRecorded(t=call.t_end, call=call))
 
     async def execute(self) -> RunResult:
@@ -124,26 +129,29 @@ class LabRun:
             status, error = "failed", exc
             self._log("error", str(exc))
         finally:
+            stopped_at = self.clock.now()
             await self._teardown()
-        results = evaluate(
-            CheckContext(self.scenario, self.record, self.sla, partial=status != "completed")
+        scorecard = decide(
+            self.scenario,
+            self.record,
+            self.sla,
+            status=status,
+            fail_under=self.options.fail_under,
+            stopped_at=None if status == "completed" else stopped_at,
+            target=self.options.target,
         )
-        for result in results:
-            self.bus.publish(
-                CheckEvaluated(
-                    t=self.clock.now(),
-                    check_id=result.id,
-                    verdict=result.verdict.value,
-                    summary=result.summary,
-                )
-            )
-        scorecard = score(results, self.options.fail_under)
+        for result in scorecard.results:
+            self._publish_check(result, final=True)
         self.bus.publish(
             RunFinished(
                 t=self.clock.now(),
                 status=status,
                 reason=str(error) if error else "",
-                extra={"score": scorecard.score, "ready": scorecard.ready},
+                extra={
+                    "score": scorecard.score,
+                    "ready": scorecard.ready,
+                    "complete": scorecard.complete,
+                },
             )
         )
         journal.close()
@@ -157,6 +165,28 @@ class LabRun:
             error,
             target_log if target_log.exists() else None,
         )
+
+    def _publish_check(self, result: CheckResult, *, final: bool) -> None:
+        self.bus.publish(
+            CheckEvaluated(
+                t=self.clock.now(),
+                check_id=result.id,
+                verdict=result.verdict.value,
+                summary=result.summary,
+                final=final,
+            )
+        )
+
+    def _tick_checks(self) -> None:
+        """Publish the checks the phases so far already decide (front ends tick them); the
+        final verdicts come at the end of the run."""
+        context = CheckContext(
+            self.scenario, self.record, self.sla, "running", target=self.options.target
+        )
+        for result in evaluate(context, decided_only=True):
+            if result.id not in self._ticked:
+                self._ticked.add(result.id)
+                self._publish_check(result, final=False)
 
     def _write_inputs(self) -> None:
         (self.run_dir / "scenario.json").write_text(
@@ -231,7 +261,7 @@ class LabRun:
             publish=self.bus.publish,
             current_phase=lambda: self.phase_name,
             sla=self.sla,
-            markers=_markers(),
+            detector=self.detector,
         )
         self._parts.load = load
         self.phase_name = planned[0].phase.name
@@ -265,9 +295,36 @@ class LabRun:
             )
         await asyncio.sleep(max(0.0, origin + step.end - self.clock.now()))
         if step.descriptions:
+            self._publish_coverage(step)
             await self._clear()
             self.bus.publish(FaultChanged(t=self.clock.now(), phase=phase.name, faults=()))
         self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
+        self._tick_checks()
+
+    def _publish_coverage(self, step: PlannedPhase) -> None:
+        """How many calls (connections) each fault of the phase hit: the proof it fired."""
+        provider, network = self._parts.provider, self._parts.network
+        provider_counts = iter(provider.fault_counters() if provider is not None else [])
+        network_counts = iter(network.coverage() if network is not None else [])
+        for index, entry in enumerate(step.phase.faults):
+            matched = None
+            if entry.provider is not None:
+                counts = next(provider_counts, None)
+                hits = None if counts is None else counts["fired"]
+                matched = None if counts is None else counts["matched"]
+            else:
+                hits = next(network_counts, None)
+            self.bus.publish(
+                FaultCoverage(
+                    t=self.clock.now(),
+                    phase=step.phase.name,
+                    index=index,
+                    fault=entry.describe(),
+                    source=entry.source,
+                    hits=hits,
+                    matched=matched,
+                )
+            )
 
     async def _apply(self, step: PlannedPhase) -> None:
         provider = self._parts.provider
@@ -304,11 +361,6 @@ class LabRun:
             except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
                 self._log("error", f"stopping the {name} failed: {exc!r}")
         self._parts = _Parts()
-
-
-def _markers() -> tuple[Marker, ...]:
-    """Strings that must never reach a user: the provider's error marker, for now."""
-    return (Marker("raw provider error text", ERROR_MARKER_PREFIX),)
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:

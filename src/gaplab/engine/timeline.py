@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from gaplab.netfault.spec import NetworkFault
 from gaplab.provider.faults import ProviderFault
-from gaplab.scenario.models import FaultEntry, Phase, Scenario
+from gaplab.scenario.models import Phase, Scenario
 
 
 @dataclass(frozen=True)
@@ -30,22 +30,15 @@ class PlannedPhase:
 
     @property
     def outage(self) -> bool:
-        return any(f.is_outage for f in self.phase.faults)
+        return self.phase.outage
 
     @property
     def slow(self) -> float:
-        return max((slowness(f) for f in self.phase.faults), default=0.0)
+        return self.phase.slow
 
     @property
     def descriptions(self) -> tuple[str, ...]:
         return tuple(f.describe() for f in self.phase.faults)
-
-
-def slowness(entry: FaultEntry) -> float:
-    """Seconds of delay a fault adds to a provider call (infinity for a hang)."""
-    fault = entry.provider or entry.network
-    assert fault is not None
-    return fault.slowness
 
 
 def plan(scenario: Scenario) -> list[PlannedPhase]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -24,8 +25,9 @@ from gaplab.engine.events import Event, UserRequestFinished
 from gaplab.load.inputs import InputMix, UserInput
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import EndpointCall, TargetFile
-from gaplab.target.classify import Marker, classify
-from gaplab.target.template import RequestTemplate, render
+from gaplab.target.classify import Verdict, classify
+from gaplab.target.template import RequestTemplate, deep_merge, render
+from gaplab.target.unsafe import UnsafeDetector
 
 
 @dataclass
@@ -35,8 +37,11 @@ class _InFlight:
     phase: str
     started: float
     endpoint: str
+    given: UserInput | None = None
+    opted_out: bool = False
 
-    def finished(self, now: float, outcome: str, status: int, detail: str) -> UserRequestFinished:
+    def finished(self, now: float, verdict: Verdict, status: int) -> UserRequestFinished:
+        given = self.given
         return UserRequestFinished(
             t=now,
             request_id=self.request_id,
@@ -44,19 +49,37 @@ class _InFlight:
             phase=self.phase,
             started=self.started,
             latency=now - self.started,
-            outcome=outcome,
+            outcome=verdict.outcome,
             status=status,
-            detail=detail,
+            detail=verdict.detail,
             endpoint=self.endpoint,
+            input_kind=given.kind if given is not None else "questions",
+            reference=given.reference if given is not None else "",
+            payload=given.payload if given is not None else "",
+            planted=tuple((p.kind, p.value) for p in given.planted) if given is not None else (),
+            opted_out=self.opted_out,
+            excerpt=verdict.excerpt,
+            disclosed=verdict.disclosed,
         )
 
 
-_Judge = Callable[[int, bytes, Mapping[str, str]], tuple[str, str]]
+_Judge = Callable[[_InFlight, int, bytes, Mapping[str, str]], Verdict]
 
 
-def _judge_non_ai(status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
+def _judge_non_ai(
+    flight: _InFlight, status: int, payload: bytes, headers: Mapping[str, str]
+) -> Verdict:
     """A non-AI endpoint is fine when it answers below 400; its body is not inspected."""
-    return ("ok", "") if status < 400 else ("error", f"HTTP {status}")
+    return Verdict("ok", "") if status < 400 else Verdict("error", f"HTTP {status}")
+
+
+def opted_out_users(seed: int, users: int, share: float) -> frozenset[int]:
+    """Which user indices opted out of AI processing: `share` of them (at least one when
+    the share is above 0), picked by the seed."""
+    if share <= 0 or users <= 0:
+        return frozenset()
+    count = max(1, round(share * users))
+    return frozenset(random.Random(f"{seed}:opt-out").sample(range(users), min(count, users)))
 
 
 async def _mark_reused(
@@ -80,7 +103,7 @@ class LoadGenerator:
         publish: Callable[[Event], None],
         current_phase: Callable[[], str],
         sla: float,
-        markers: Sequence[Marker] = (),
+        detector: UnsafeDetector | None = None,
     ) -> None:
         self._target = target
         self._names = names
@@ -91,8 +114,9 @@ class LoadGenerator:
         self._publish = publish
         self._phase = current_phase
         self._sla = sla
-        self._markers = tuple(markers)
+        self._detector = detector
         self._mix = InputMix(load.inputs, seed)
+        self._opted_out = opted_out_users(seed, load.users, load.opt_out)
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None  # retries of stale connections
         self._users: dict[int, asyncio.Task[None]] = {}
@@ -107,6 +131,13 @@ class LoadGenerator:
         ):
             headers["Content-Type"] = "application/json"
         self._template = RequestTemplate(request.url, headers, request.json_body)
+        self._opt_out_template = self._template
+        if request.opt_out is not None:
+            self._opt_out_template = RequestTemplate(
+                request.url,
+                {**headers, **request.opt_out.headers},
+                deep_merge(request.json_body, request.opt_out.json_fields),
+            )
 
     async def start(self, users: int) -> None:
         # A short keep-alive: a pooled connection the target has already closed would
@@ -150,30 +181,37 @@ class LoadGenerator:
         sequence = 0
         while index < self._active:
             sequence += 1
-            await self._ask(user, f"{user}-{sequence:06d}", stream.next())
+            await self._ask(index, user, f"{user}-{sequence:06d}", stream.next())
             if self._load.think:
                 await asyncio.sleep(self._load.think)
 
-    async def _ask(self, user: str, request_id: str, given: UserInput) -> None:
+    async def _ask(self, index: int, user: str, request_id: str, given: UserInput) -> None:
         assert self._session is not None
         names = {**self._names, "input": given.text, "user": user, "request_id": request_id}
         spec = self._target.request
-        url = self._template.url(names)
-        headers = self._template.headers(names)
+        opted_out = index in self._opted_out
+        template = self._opt_out_template if opted_out else self._template
+        url = template.url(names)
+        headers = template.headers(names)
         headers[spec.correlation_header] = request_id
-        data = self._template.body(names)
-        await self._exchange(
-            _InFlight(request_id, user, self._phase(), self._clock.now(), "ai"),
-            spec.method,
-            url,
-            headers,
-            data,
-            self._judge_ai,
+        data = template.body(names)
+        flight = _InFlight(
+            request_id, user, self._phase(), self._clock.now(), "ai", given, opted_out
         )
+        await self._exchange(flight, spec.method, url, headers, data, self._judge_ai)
 
-    def _judge_ai(self, status: int, payload: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
-        verdict = classify(status, payload, headers, self._target.response, self._markers)
-        return verdict.outcome, verdict.detail
+    def _judge_ai(
+        self, flight: _InFlight, status: int, payload: bytes, headers: Mapping[str, str]
+    ) -> Verdict:
+        return classify(
+            status,
+            payload,
+            headers,
+            self._target.response,
+            self._detector,
+            flight.given,
+            flight.request_id,
+        )
 
     async def _exchange(
         self,
@@ -188,16 +226,16 @@ class LoadGenerator:
         self._in_flight[flight.request_id] = flight
         try:
             status, payload, response_headers = await self._send(method, url, headers, data)
-            outcome, detail = judge(status, payload, response_headers)
+            verdict = judge(flight, status, payload, response_headers)
         except TimeoutError:
-            status, outcome = 0, "error"
-            detail = f"no answer within {self._load.patience:g}s"
+            status, verdict = 0, Verdict("error", f"no answer within {self._load.patience:g}s")
         except aiohttp.ClientError as exc:
-            status, outcome, detail = 0, "error", f"{exc.__class__.__name__}: {exc}"[:200]
+            status = 0
+            verdict = Verdict("error", f"{exc.__class__.__name__}: {exc}"[:200])
         finally:
             self._in_flight.pop(flight.request_id, None)
         now = self._clock.now()
-        self._publish(flight.finished(now, outcome, status, detail))
+        self._publish(flight.finished(now, verdict, status))
         return now
 
     async def _send(
@@ -256,7 +294,8 @@ class LoadGenerator:
                 await task
         for flight in pending:
             if now - flight.started > self._sla:
-                self._publish(flight.finished(now, "error", 0, "no answer by the end of the run"))
+                unanswered = Verdict("error", "no answer by the end of the run")
+                self._publish(flight.finished(now, unanswered, 0))
         self._in_flight.clear()
         for session in (self._session, self._fresh):
             if session is not None:

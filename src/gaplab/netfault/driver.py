@@ -52,6 +52,8 @@ class NetworkFaults:
         self._proxies: dict[str, str] = {}  # route name -> proxy name on the server
         self._active: dict[str, dict[str, ToxicInfo]] = {}
         self._enabled: dict[str, bool] = {}
+        self._applied: list[str | None] = []  # toxic name of each applied fault (None: down)
+        self._hits_at_apply: dict[str, int] = {}
         self.api_url = ""
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -105,9 +107,36 @@ class NetworkFaults:
             host = api_host
         return host, port
 
+    def _toxic_hits(self) -> dict[str, int] | None:
+        """Connections each toxic name was drawn active on, summed over our proxies (the
+        embedded server only: a real Toxiproxy does not count)."""
+        if self._embedded is None:
+            return None
+        registry = self._embedded.server.registry
+        hits: dict[str, int] = {}
+        for proxy_name in self._proxies.values():
+            for name, count in dict(registry.get(proxy_name).toxic_hits).items():
+                hits[name] = hits.get(name, 0) + count
+        return hits
+
+    def coverage(self) -> list[int | None]:
+        """For each fault of the last `apply`, the connections it hit since then; None where
+        that cannot be counted (`down`: refused connections never reach the proxy; a real
+        Toxiproxy keeps no counts)."""
+        hits = self._toxic_hits()
+        return [
+            None
+            if name is None or hits is None
+            else hits.get(name, 0) - self._hits_at_apply.get(name, 0)
+            for name in self._applied
+        ]
+
     async def apply(self, faults: Sequence[NetworkFault]) -> None:
         """Make `faults` the active toxics and down state of every routed proxy."""
         wanted = desired_toxics(faults)
+        names = iter(wanted)
+        self._applied = [None if fault.down else next(names) for fault in faults]
+        self._hits_at_apply = self._toxic_hits() or {}
         enabled = not any(fault.down for fault in faults)
         for proxy in self._proxies.values():
             if not enabled and self._enabled[proxy]:

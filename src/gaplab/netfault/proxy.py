@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from typing import Any, cast
 
 from gaplab.netfault.link import Connection
@@ -50,6 +51,10 @@ class Proxy:
         self.enabled = False
         self.toxics: list[ToxicSpec] = []
         self.connections: set[Connection] = set()
+        # Connections each toxic was drawn active on (the lab's evidence that a network
+        # fault hit something; not part of Toxiproxy's API). Counts only grow.
+        self.toxic_hits: Counter[str] = Counter()
+        self.accepted = 0
         self._rng = rng
         self._server: asyncio.AbstractServer | None = None
 
@@ -120,7 +125,10 @@ class Proxy:
         client.set_protocol(endpoint)
         endpoint.connection_made(client)
         for direction in ("upstream", "downstream"):
-            connection.link(direction).build([t for t in self.toxics if t.direction == direction])
+            link = connection.link(direction)
+            link.build([t for t in self.toxics if t.direction == direction])
+            self.toxic_hits.update(stage.spec.name for stage in link.stages if stage.active)
+        self.accepted += 1
         self.connections.add(connection)
         asyncio.get_running_loop().create_task(self._dial(connection))
 
@@ -148,7 +156,10 @@ class Proxy:
     def add_toxic(self, spec: ToxicSpec) -> None:
         self.toxics.append(spec)
         for connection in self.connections:
-            connection.link(spec.direction).add_toxic(spec)
+            link = connection.link(spec.direction)
+            link.add_toxic(spec)
+            if link.stages and link.stages[-1].spec is spec and link.stages[-1].active:
+                self.toxic_hits[spec.name] += 1
 
     async def update_toxic(self, spec: ToxicSpec) -> None:
         self.toxics = [spec if t.name == spec.name else t for t in self.toxics]

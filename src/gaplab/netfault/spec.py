@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gaplab.scenario.durations import Duration
+from gaplab.scenario.durations import Duration, format_duration
 
 ToxicType = Literal[
     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"
@@ -28,6 +28,16 @@ _TOXIC_FIELDS: dict[str, set[str]] = {
     "slicer": {"average_size", "size_variation", "delay"},
     "limit_data": {"bytes"},
 }
+_ATTRIBUTE_ORDER = (
+    "latency",
+    "jitter",
+    "rate",
+    "delay",
+    "timeout",
+    "average_size",
+    "size_variation",
+    "bytes",
+)
 _ATTRIBUTE_FIELDS = {
     "latency",
     "jitter",
@@ -113,7 +123,23 @@ class NetworkFault(BaseModel):
         }
 
     def describe(self) -> str:
+        """`network: latency downstream (latency 2s, jitter 500ms)`, in the file's units."""
         if self.down:
             return "network: down (connection refused)"
-        attrs = ", ".join(f"{k}={v}" for k, v in self.to_toxic()["attributes"].items())
-        return f"network: {self.toxic} {self.stream}" + (f" ({attrs})" if attrs else "")
+        attrs = []
+        for name in _ATTRIBUTE_ORDER:
+            if name not in _TOXIC_FIELDS[self.toxic or ""]:
+                continue
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name in {"latency", "jitter", "timeout", "delay"}:
+                text = format_duration(value)
+            elif name == "rate":
+                text = f"{value} KB/s"
+            else:
+                text = f"{value} bytes"
+            attrs.append(f"{name.replace('_', ' ')} {text}")
+        if self.toxicity < 1:
+            attrs.append(f"toxicity {self.toxicity:g}")
+        return f"network: {self.toxic} {self.stream}" + (f" ({', '.join(attrs)})" if attrs else "")

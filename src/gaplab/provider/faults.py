@@ -159,10 +159,33 @@ class ProviderFault(BaseModel):
             parts.append(f"model swap to {self.model_swap}")
         if self.should_retry is not None:
             parts.append(f"x-should-retry {str(self.should_retry).lower()}")
+        return "provider: " + ", ".join(parts) + self.describe_scope()
+
+    def describe_scope(self) -> str:
+        """Which calls the fault applies to, as a suffix: ` [match model 'x', first 3]`."""
+        scope: list[str] = []
+        if self.match is not None:
+            for key in ("model", "user", "dialect"):
+                value = getattr(self.match, key)
+                if value is not None:
+                    scope.append(f"match {key} {value!r}")
+        if self.after is not None:
+            scope.append(f"after {self.after:g}s")
         if self.probability < 1:
-            parts.append(f"p={self.probability:g}")
+            scope.append(f"probability {self.probability:g}")
         if self.first is not None:
-            parts.append(f"first {self.first}")
+            scope.append(f"first {self.first} calls")
         if self.every is not None:
-            parts.append(f"every {self.every}th")
-        return "provider: " + ", ".join(parts)
+            scope.append(f"every {_ordinal(self.every)} call")
+        return f" [{', '.join(scope)}]" if scope else ""
+
+    @property
+    def scoped(self) -> bool:
+        """True when the fault applies to some calls only."""
+        return bool(self.describe_scope())
+
+
+def _ordinal(n: int) -> str:
+    if n % 100 in (11, 12, 13):
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"

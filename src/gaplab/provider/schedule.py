@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gaplab.provider.faults import ProviderFault
+from gaplab.provider.journal import ProviderCall
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class FaultSchedule:
         fired: list[ProviderFault] = []
         for armed in self._armed:
             fault = armed.fault
-            if not _matches(fault, facts):
+            if not matches(fault, facts):
                 continue
             if fault.after is not None and now - armed.set_at < fault.after:
                 continue
@@ -78,7 +79,14 @@ def _fault_rng(seed: int, index: int, fault: ProviderFault) -> random.Random:
     return random.Random(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big"))
 
 
-def _matches(fault: ProviderFault, facts: CallFacts) -> bool:
+def facts_of(call: ProviderCall) -> CallFacts:
+    """The facts scheduling saw for a journaled call (for checks judging scoped faults)."""
+    user = call.correlation.get("user") or call.correlation.get("metadata.user_id")
+    return CallFacts(call.dialect, call.model_requested, user)
+
+
+def matches(fault: ProviderFault, facts: CallFacts) -> bool:
+    """True when the call is inside the fault's `match` scope."""
     match = fault.match
     if match is None:
         return True

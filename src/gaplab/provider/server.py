@@ -172,6 +172,13 @@ class MockProvider:
     def faults(self) -> list[ProviderFault]:
         return list(self._pending_faults)
 
+    def fault_counters(self) -> list[dict[str, int]]:
+        """Per active fault (in `set_faults` order): calls it `matched` (inside its scope)
+        and calls it `fired` on, since it was set."""
+        if self._state is None:
+            return [{"matched": 0, "fired": 0} for _ in self._pending_faults]
+        return self._state.schedule.counters()
+
     @property
     def in_flight(self) -> int:
         """Calls received and not yet ended (hung ones included)."""

@@ -7,11 +7,14 @@ disagree; `lab report runs/<id>` rebuilds it from the journal. Schema: docs/repo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
+from gaplab.engine.events import FaultCoverage
 from gaplab.metrics.snapshot import LatencySummary, Snapshot
+from gaplab.report.masking import Masker
 
 SCHEMA_VERSION = 1
 
@@ -47,13 +50,24 @@ def _check(result: CheckResult) -> dict[str, Any]:
         "verdict": result.verdict.value,
         "summary": result.summary,
         "why": result.why,
+        "borderline": result.borderline,
         "evidence": {
             "kind": result.evidence.kind.value,
             "phase": result.evidence.phase,
             "numbers": result.evidence.numbers,
             "examples": list(result.evidence.examples),
+            "margin": result.evidence.margin,
+            "limit": result.evidence.limit,
         },
     }
+
+
+def _coverage(coverage: Sequence[FaultCoverage], phase: str) -> list[dict[str, Any]]:
+    return [
+        {"fault": c.fault, "source": c.source, "hits": c.hits, "matched": c.matched}
+        for c in coverage
+        if c.phase == phase
+    ]
 
 
 def build_report(
@@ -66,7 +80,12 @@ def build_report(
     scorecard: Scorecard,
     snapshot: Snapshot,
     error: str | None = None,
+    coverage: Sequence[FaultCoverage] = (),
+    masker: Masker | None = None,
 ) -> dict[str, Any]:
+    """The report of a run. With a `masker`, personal data in summaries and evidence is
+    masked (the journal keeps the raw record)."""
+    mask = masker or Masker()
     document: dict[str, Any] = _clean(
         {
             "schema_version": SCHEMA_VERSION,
@@ -79,13 +98,17 @@ def build_report(
             "seed": seed,
             "verdict": {
                 "ready": scorecard.ready,
+                "complete": scorecard.complete,
+                "stopped": scorecard.stopped,
+                "missed_faults": list(scorecard.missed_faults),
+                "borderline": [r.id for r in scorecard.results if r.borderline],
                 "score": scorecard.score,
                 "fail_under": scorecard.fail_under,
                 "critical_failures": list(scorecard.critical_failures),
                 "counts": scorecard.counts,
                 "areas": scorecard.areas,
             },
-            "checks": [_check(r) for r in scorecard.results],
+            "checks": [mask.value(_check(r)) for r in scorecard.results],
             "totals": {
                 "outcomes": snapshot.totals,
                 "latency": _latency(snapshot.latency),
@@ -101,6 +124,7 @@ def build_report(
                     "started_s": p.started,
                     "ended_s": p.ended,
                     "faults": list(p.faults),
+                    "coverage": _coverage(coverage, p.name),
                     "outage": p.outage,
                     "outcomes": p.outcomes,
                     "latency": _latency(p.latency),
@@ -119,16 +143,29 @@ def build_report(
 
 
 def verdict_headline(report: dict[str, Any]) -> str:
-    """`READY  score 100% ...` or `NOT READY  score 40%  (critical: ...)`: one line that
-    every front end shows."""
+    """One line every front end shows: `READY ...`, `NOT READY ...`, `INCOMPLETE ...` (the
+    run did not finish) or `NO VERDICT ...` (nothing was tested)."""
     verdict = report["verdict"]
     score = verdict["score"]
+    counts = verdict["counts"]
+    checks = sum(counts.values())
     score_text = "n/a" if score is None else f"{score:.0f}%"
+    if not verdict.get("complete", True):
+        undecided = counts.get("not_run", 0)
+        return (
+            f"INCOMPLETE  {verdict.get('stopped') or 'the run did not finish'}: "
+            f"{undecided} of {checks} checks could not be decided; no verdict"
+        )
+    missed = verdict.get("missed_faults") or []
+    if missed:
+        return "NO VERDICT  the experiment did not happen: " + "; ".join(missed)
+    if score is None:
+        return f"NO VERDICT  none of the {checks} checks could be decided (see their reasons)"
     if verdict["ready"]:
         return f"READY  score {score_text} (fail under {verdict['fail_under']:g}%)"
     why = []
     if verdict["critical_failures"]:
         why.append("critical: " + ", ".join(verdict["critical_failures"]))
-    if score is None or score < verdict["fail_under"]:
-        why.append(f"score {score_text} < {verdict['fail_under']:g}%")
+    if score < verdict["fail_under"]:
+        why.append(f"below {verdict['fail_under']:g}%")
     return f"NOT READY  score {score_text}  ({'; '.join(why)})"

@@ -8,13 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gaplab.checks.base import CheckContext
-from gaplab.checks.registry import evaluate
-from gaplab.checks.scoring import score
+from gaplab.checks.decide import decide
 from gaplab.engine.journal import JOURNAL_NAME, read_journal
 from gaplab.engine.record import RunRecord
 from gaplab.errors import InputError
 from gaplab.metrics.aggregator import Aggregator
+from gaplab.report.masking import Masker
 from gaplab.report.model import build_report
 from gaplab.scenario.models import Scenario
 
@@ -31,17 +30,18 @@ def rebuild_report(run_dir: Path, *, fail_under: float) -> dict[str, Any]:
         aggregator(event)
     if record.started is None:
         raise InputError(f"{journal}: the run never started (no run_started event)")
-    status = record.finished.status if record.finished else "interrupted"
-    results = evaluate(
-        CheckContext(scenario, record, record.started.sla, partial=status != "completed")
-    )
+    # A journal that ends without `run_finished`: the lab process died (SIGKILL, a crash).
+    status = record.finished.status if record.finished else "aborted"
+    scorecard = decide(scenario, record, record.started.sla, status=status, fail_under=fail_under)
     return build_report(
         run_id=record.started.run_id,
         status=status,
         scenario=scenario.model_dump(mode="json"),
         target=record.started.target,
         seed=record.started.seed,
-        scorecard=score(results, fail_under),
+        scorecard=scorecard,
         snapshot=aggregator.snapshot(),
         error=record.finished.reason if record.finished and record.finished.reason else None,
+        coverage=record.coverage,
+        masker=Masker.for_record(record),
     )

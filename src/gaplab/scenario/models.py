@@ -38,6 +38,16 @@ class FaultEntry(BaseModel):
         assert fault is not None
         return fault.is_outage
 
+    @property
+    def slowness(self) -> float:
+        fault = self.provider or self.network
+        assert fault is not None
+        return fault.slowness
+
+    @property
+    def source(self) -> str:
+        return "provider" if self.provider is not None else "network"
+
     def describe(self) -> str:
         fault = self.provider or self.network
         assert fault is not None
@@ -54,6 +64,20 @@ class Phase(BaseModel):
     arrival: Rate | None = Field(
         default=None, ge=0, le=100_000, description="open model: the arrival rate in this phase"
     )
+
+    @property
+    def faulty(self) -> bool:
+        return bool(self.faults)
+
+    @property
+    def outage(self) -> bool:
+        """Some fault makes (matching) provider calls fail or never answer."""
+        return any(f.is_outage for f in self.faults)
+
+    @property
+    def slow(self) -> float:
+        """Seconds of delay the faults add to a provider call (infinity for a hang)."""
+        return max((f.slowness for f in self.faults), default=0.0)
 
 
 class CheckRef(BaseModel):
@@ -137,6 +161,24 @@ class Scenario(BaseModel):
     @property
     def duration(self) -> float:
         return sum(phase.duration for phase in self.phases)
+
+    def phase(self, name: str) -> Phase | None:
+        return next((p for p in self.phases if p.name == name), None)
+
+    def baseline(self) -> Phase | None:
+        """The last fault-free phase before the first faulty one."""
+        baseline = None
+        for phase in self.phases:
+            if phase.faulty:
+                break
+            baseline = phase
+        return baseline
+
+    def after(self, phase: Phase) -> Phase | None:
+        """The phase right after `phase`, when it is fault-free (its recovery)."""
+        index = self.phases.index(phase)
+        later = self.phases[index + 1] if index + 1 < len(self.phases) else None
+        return later if later is not None and not later.faulty else None
 
     @property
     def uses_network_faults(self) -> bool:

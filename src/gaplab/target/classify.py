@@ -1,34 +1,43 @@
-"""Classify what one user saw: `ok`, `degraded`, `error` or `unsafe`.
+"""Classify what one user saw: `ok`, `degraded`, `refused`, `error` or `unsafe`.
 
-Order matters: a leak (`unsafe`) is reported even inside a degraded answer; a declared
-fallback signal beats a 5xx status (a clean 503 "temporarily unavailable" is a fallback);
-anything else that is not a 2xx with an answer where the target file says is an `error`.
+Order matters: a leak (`unsafe`, gaplab.target.unsafe) is reported even inside a degraded
+answer or a refusal; a declared fallback signal beats a 5xx status (a clean 503
+"temporarily unavailable" is a fallback); a declared refusal is a handled answer, not an
+error; anything else that is not a 2xx with an answer where the target file says is an
+`error`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from gaplab.scenario.target_models import ResponseSpec
+from gaplab.load.inputs.base import UserInput
+from gaplab.scenario.target_models import ResponseSpec, SignalSpec
 from gaplab.target.jsonpath import extract
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A string that must never reach a user, and what it means when it does."""
-
-    name: str  # e.g. "provider error text", "canary"
-    text: str
+from gaplab.target.unsafe import UnsafeDetector
 
 
 @dataclass(frozen=True)
 class Verdict:
     outcome: str
     detail: str
+    excerpt: str = ""  # for unsafe answers: the offending passage
+    disclosed: bool = False  # the answer carried the declared AI disclosure
+
+
+def _signalled(
+    signal: SignalSpec, status: int, text: str, document: Any, headers: Mapping[str, str]
+) -> bool:
+    return (
+        status in signal.status
+        or any(needle in text for needle in signal.contains)
+        or (signal.field is not None and bool(extract(document, signal.field)))
+        or (signal.header is not None and signal.header.matches(headers))
+    )
 
 
 def classify(
@@ -36,34 +45,39 @@ def classify(
     body: bytes,
     headers: Mapping[str, str],
     spec: ResponseSpec,
-    markers: Sequence[Marker] = (),
+    detector: UnsafeDetector | None = None,
+    given: UserInput | None = None,
+    request_id: str = "",
 ) -> Verdict:
     text = body.decode("utf-8", errors="replace")
-    for marker in markers:
-        if marker.text and marker.text in text:
-            return Verdict("unsafe", f"{marker.name} reached the user")
     document: Any = None
     try:
         document = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
         document = None
-    degraded = spec.degraded
-    if (
-        status in degraded.status
-        or any(needle in text for needle in degraded.contains)
-        or (degraded.field is not None and bool(extract(document, degraded.field)))
-        or (degraded.header is not None and degraded.header.matches(headers))
-    ):
+    answer = extract(document, spec.answer) if document is not None else None
+    if detector is not None:
+        shown = answer if isinstance(answer, str) else text
+        finding = detector.inspect(shown, text, given, request_id)
+        if finding is not None:
+            return Verdict("unsafe", finding.reason, finding.excerpt)
+    if _signalled(spec.degraded, status, text, document, headers):
         return Verdict("degraded", "fallback answer")
-    if status >= 500:
-        return Verdict("error", f"HTTP {status}")
+    if spec.refusal.declared and _signalled(spec.refusal, status, text, document, headers):
+        return Verdict("refused", "declined")
     if status >= 400:
         return Verdict("error", f"HTTP {status}")
     if status < 200 or status >= 300:
         return Verdict("error", f"unexpected HTTP {status}")
     if document is None:
         return Verdict("error", "answer is not JSON")
-    answer = extract(document, spec.answer)
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         return Verdict("error", f"no answer at {spec.answer}")
-    return Verdict("ok", "")
+    return Verdict("ok", "", disclosed=_disclosed(spec, document, headers))
+
+
+def _disclosed(spec: ResponseSpec, document: Any, headers: Mapping[str, str]) -> bool:
+    disclosure = spec.disclosure
+    return (disclosure.field is not None and bool(extract(document, disclosure.field))) or (
+        disclosure.header is not None and disclosure.header.matches(headers)
+    )

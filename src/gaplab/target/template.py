@@ -80,3 +80,18 @@ class RequestTemplate:
         # One pass, so a value that itself contains "{user}" is never substituted again.
         escaped = {n: json.dumps(names[n])[1:-1] for n in self._body_names if n in names}
         return _PLACEHOLDER.sub(lambda m: escaped.get(m.group(1), m.group(0)), self._body)
+
+
+def deep_merge(base: Any, extra: Mapping[str, Any]) -> Any:
+    """`base` with `extra`'s fields merged in, mappings merged recursively (used for the
+    fields an opted-out user's request adds to the body)."""
+    if not isinstance(base, Mapping):
+        return dict(extra) if base is None else base
+    merged = dict(base)
+    for key, value in extra.items():
+        current = merged.get(key)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged

@@ -8,7 +8,17 @@ from typing import Any
 
 from pydantic import Field
 
-from gaplab.checks.base import Check, CheckContext, CheckOptions, CheckResult, Verdict, ms
+from gaplab.checks.base import (
+    Check,
+    CheckContext,
+    CheckOptions,
+    CheckResult,
+    Undecided,
+    Verdict,
+    closest,
+    margin_at_most,
+    ms,
+)
 from gaplab.checks.resilience.outage import sustained_outage
 from gaplab.checks.stats import percentile, rate
 from gaplab.scenario.durations import Duration
@@ -34,62 +44,63 @@ class CircuitBreakerCheck(Check):
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
         outage = sustained_outage(ctx)
-        if outage is None:
-            return self.result(
-                Verdict.NOT_RUN,
-                "needs a baseline phase and a phase where every "
-                "provider call fails (e.g. error: 503)",
-            )
-        window, end, base_rate = outage.window, outage.end, outage.baseline_rate
-        open_from = window.start + options.settle
+        start, end, base_rate = outage.start, outage.end, outage.baseline_rate
+        name = outage.window.name
+        open_from = start + options.settle
         if end - open_from < 1.0:
-            return self.result(
-                Verdict.NOT_RUN,
-                f"phase {window.name} is too short to watch a "
-                f"breaker after {options.settle:g}s of settling",
-                phase=window.name,
+            raise Undecided(
+                f"phase {name} is too short to watch a breaker after "
+                f"{options.settle:g}s of settling",
+                phase=name,
             )
-        calls = ctx.record.calls_between(window.start, end)
+        calls = outage.calls(ctx, start, end)
         fault_rate = rate(sum(1 for c in calls if c.t_arrival >= open_from), end - open_from)
-        users = ctx.record.requests_in(window, after=options.settle)
+        users = [r for r in ctx.record.requests_in(outage.window) if r.started >= open_from]
         user_p95 = percentile([r.latency for r in users], 95)
-        threshold, break_s = _estimate_breaker(calls, window.start)
-        after = ctx.record.after(window)
+        threshold, break_s = _estimate_breaker(calls, start)
+        recovery = ctx.scenario.after(outage.phase)
         resumed = None
-        if after is not None and after.end is not None:
+        if recovery is not None:
+            after = ctx.ended(recovery)
+            assert after.end is not None
             resumed = sum(
-                1 for c in ctx.record.calls_between(after.start, after.end) if 200 <= c.status < 300
+                1 for c in outage.calls(ctx, after.start, after.end) if 200 <= c.status < 300
             )
+        allowed = (1 - options.drop) * base_rate
+        margin = closest(
+            margin_at_most(fault_rate, allowed) if allowed > 0 else None,
+            None if user_p95 is None else margin_at_most(user_p95, options.fast),
+        )
         numbers = {
             "baseline_calls_per_s": round(base_rate, 2),
             "outage_calls_per_s": round(fault_rate, 2),
-            "drop": round(1 - fault_rate / base_rate, 3) if base_rate else None,
+            "allowed_calls_per_s": round(allowed, 2),
+            "drop": round(1 - fault_rate / base_rate, 3),
             "user_p95_s": user_p95,
             "estimated_threshold_calls": threshold,
             "estimated_break_s": break_s,
             "successful_calls_after": resumed,
         }
+        evidence: dict[str, Any] = {
+            "numbers": numbers,
+            "phase": name,
+            "margin": margin,
+            "limit": f"upstream rate ≤ {allowed:.1f}/s ({options.drop:.0%} below baseline), "
+            f"user p95 ≤ {ms(options.fast)}",
+        }
         problems = []
-        if base_rate == 0:
-            return self.result(
-                Verdict.NOT_RUN,
-                "no upstream call in the baseline phase",
-                numbers=numbers,
-                phase=window.name,
-            )
-        if fault_rate > (1 - options.drop) * base_rate:
+        if fault_rate > allowed:
+            moved = "rose" if fault_rate > base_rate else "fell only"
             problems.append(
-                f"upstream calls fell only from {base_rate:.1f}/s to "
-                f"{fault_rate:.1f}/s (needs a {options.drop:.0%} drop)"
+                f"upstream calls {moved} from {base_rate:.1f}/s to {fault_rate:.1f}/s "
+                f"(needs a {options.drop:.0%} drop, to ≤ {allowed:.1f}/s)"
             )
         if user_p95 is not None and user_p95 > options.fast:
             problems.append(f"users waited {ms(user_p95)} at p95 (fast means ≤ {ms(options.fast)})")
         if resumed == 0:
             problems.append("no successful upstream call after the outage: traffic did not resume")
         if problems:
-            return self.result(
-                Verdict.FAIL, "; ".join(problems), numbers=numbers, phase=window.name
-            )
+            return self.result(Verdict.FAIL, "; ".join(problems), **evidence)
         estimate = ""
         if threshold is not None:
             estimate = f"; opened after ~{threshold} calls"
@@ -99,8 +110,7 @@ class CircuitBreakerCheck(Check):
             Verdict.PASS,
             f"upstream calls fell from {base_rate:.1f}/s to "
             f"{fault_rate:.1f}/s, users p95 {ms(user_p95)}{estimate}",
-            numbers=numbers,
-            phase=window.name,
+            **evidence,
         )
 
 

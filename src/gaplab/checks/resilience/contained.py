@@ -7,7 +7,18 @@ from typing import Any
 
 from pydantic import Field
 
-from gaplab.checks.base import Check, CheckContext, CheckOptions, CheckResult, Verdict, examples, ms
+from gaplab.checks.base import (
+    Check,
+    CheckContext,
+    CheckOptions,
+    CheckResult,
+    Undecided,
+    Verdict,
+    closest,
+    examples,
+    margin_at_most,
+    ms,
+)
 from gaplab.checks.stats import percentile
 from gaplab.scenario.durations import Duration
 
@@ -31,27 +42,29 @@ class ContainedCheck(Check):
     Options = ContainedOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        if not ctx.record.probes:
-            return self.result(
-                Verdict.NOT_RUN,
-                "the target declares no non-AI endpoints (non_ai_endpoints in the target file)",
+        if ctx.target is not None and not ctx.target.non_ai_endpoints:
+            raise Undecided(
+                "the target declares no non-AI endpoints (non_ai_endpoints in the target file)"
             )
-        baseline = ctx.record.baseline()
-        windows = [w for w in ctx.record.phases if w.outage or w.slow > 0]
-        if baseline is None or not windows:
-            return self.result(
-                Verdict.NOT_RUN, "needs a fault-free baseline phase before a faulty one"
-            )
+        base_phase = ctx.scenario.baseline()
+        phases = ctx.phases_where(lambda p: p.outage or p.slow > 0)
+        if base_phase is None or not phases:
+            raise Undecided("needs a fault-free baseline phase before an outage or slow phase")
+        baseline = ctx.ended(base_phase)
+        windows = [ctx.experiment(p) for p in phases]
         base = ctx.record.probes_in(baseline)
         if not base:
-            return self.result(Verdict.NOT_RUN, "no non-AI probe in the baseline phase")
+            raise Undecided(f"no non-AI probe answered in the baseline phase {baseline.name}")
         base_status = Counter(p.status for p in base).most_common(1)[0][0]
         base_p95 = percentile([p.latency for p in base], 95) or 0.0
         limit = max(base_p95 * (1 + options.tolerance), base_p95 + options.min_slack)
         during = [p for w in windows for p in ctx.record.probes_in(w)]
+        phase = ", ".join(w.name for w in windows)
         if not during:
-            return self.result(Verdict.NOT_RUN, "no non-AI probe during the faults")
+            raise Undecided(f"no non-AI probe during {phase}", phase=phase)
         kept = sum(1 for p in during if p.status == base_status)
+        lost_share = 1 - kept / len(during)
+        allowed_lost = 1 - options.min_status_kept
         p95 = percentile([p.latency for p in during], 95) or 0.0
         numbers = {
             "baseline_status": base_status,
@@ -61,9 +74,15 @@ class ContainedCheck(Check):
             "probes": len(during),
             "status_kept": kept,
         }
-        phase = ", ".join(w.name for w in windows)
+        evidence: dict[str, Any] = {
+            "numbers": numbers,
+            "phase": phase,
+            "margin": closest(margin_at_most(lost_share, allowed_lost), margin_at_most(p95, limit)),
+            "limit": f"≥ {options.min_status_kept:.0%} of probes keep status {base_status}, "
+            f"p95 ≤ {ms(limit)}",
+        }
         problems = []
-        if kept < options.min_status_kept * len(during):
+        if lost_share > allowed_lost:
             problems.append(
                 f"{len(during) - kept} of {len(during)} probes lost their baseline "
                 f"status {base_status}"
@@ -73,16 +92,11 @@ class ContainedCheck(Check):
         if problems:
             changed = [p.request_id for p in during if p.status != base_status or p.latency > limit]
             return self.result(
-                Verdict.FAIL,
-                "; ".join(problems),
-                numbers=numbers,
-                phase=phase,
-                examples=examples(changed),
+                Verdict.FAIL, "; ".join(problems), examples=examples(changed), **evidence
             )
         return self.result(
             Verdict.PASS,
             f"non-AI endpoints kept status {base_status} and p95 "
             f"{ms(p95)} (baseline {ms(base_p95)})",
-            numbers=numbers,
-            phase=phase,
+            **evidence,
         )

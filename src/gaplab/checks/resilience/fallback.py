@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from gaplab.checks.base import Check, CheckContext, CheckResult, Verdict, examples
+from gaplab.checks.base import (
+    Check,
+    CheckContext,
+    CheckResult,
+    Undecided,
+    Verdict,
+    examples,
+    margin_none_of,
+)
+from gaplab.checks.resilience.outage import affected_requests
 from gaplab.checks.stats import outcome_counts
 
 
@@ -21,42 +30,44 @@ class FallbackCheck(Check):
     )
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        windows = [w for w in ctx.record.phases if w.outage]
-        if not windows:
-            return self.result(Verdict.NOT_RUN, "the scenario has no outage phase")
-        requests = [r for w in windows for r in ctx.record.requests_in(w)]
+        phases = ctx.phases_where(lambda p: p.outage)
+        if not phases:
+            raise Undecided("the scenario has no outage phase (a fault that makes calls fail)")
+        requests = [r for p in phases for r in affected_requests(ctx, p, ctx.experiment(p))]
+        phase = ", ".join(p.name for p in phases)
         if not requests:
-            return self.result(Verdict.NOT_RUN, "no user request started during the outage")
+            raise Undecided(f"no user request reached the fault in {phase}", phase=phase)
         counts = outcome_counts(requests)
         bad = [r for r in requests if r.outcome in ("error", "unsafe")]
-        reasons = Counter(r.detail for r in bad)
+        reasons = Counter(r.detail or r.outcome for r in bad)
         numbers: dict[str, Any] = {
             "requests": len(requests),
             **counts,
             "error_reasons": dict(reasons.most_common(5)),
         }
-        phase = ", ".join(w.name for w in windows)
+        evidence: dict[str, Any] = {
+            "numbers": numbers,
+            "phase": phase,
+            "margin": margin_none_of(len(bad), len(requests)),
+            "limit": "no error or unsafe answer",
+        }
         if bad:
             top = ", ".join(f"{n}× {d}" for d, n in reasons.most_common(3))
             return self.result(
                 Verdict.FAIL,
-                f"{len(bad)} of {len(requests)} requests failed during the outage ({top})",
-                numbers=numbers,
-                phase=phase,
-                examples=examples([r.request_id for r in bad]),
+                f"{len(bad)} of {len(requests)} requests failed during {phase} ({top})",
+                examples=examples(r.request_id for r in bad),
+                **evidence,
             )
         if counts["degraded"] == 0:
             return self.result(
                 Verdict.WARN,
                 f"no request failed, but none was degraded either: "
-                f"the outage did not reach users ({counts['ok']} ok)",
-                numbers=numbers,
-                phase=phase,
+                f"the fault did not reach users ({counts['ok']} ok)",
+                **evidence,
             )
         return self.result(
             Verdict.PASS,
-            f"{counts['degraded']} degraded and {counts['ok']} ok "
-            f"answers, no errors during the outage",
-            numbers=numbers,
-            phase=phase,
+            f"{counts['degraded']} degraded and {counts['ok']} ok answers during {phase}, no error",
+            **evidence,
         )

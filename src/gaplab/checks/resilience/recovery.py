@@ -6,7 +6,16 @@ from typing import Any
 
 from pydantic import Field
 
-from gaplab.checks.base import Check, CheckContext, CheckOptions, CheckResult, Verdict, examples
+from gaplab.checks.base import (
+    Check,
+    CheckContext,
+    CheckOptions,
+    CheckResult,
+    Undecided,
+    Verdict,
+    examples,
+    margin_at_most,
+)
 from gaplab.scenario.durations import Duration
 
 
@@ -28,51 +37,53 @@ class RecoveryCheck(Check):
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
         pairs = [
-            (w, a)
-            for w in ctx.record.fault_windows()
-            if (a := ctx.record.after(w)) is not None and a.end is not None
+            (p, following)
+            for p in ctx.phases_where(lambda p: p.faulty)
+            if (following := ctx.scenario.after(p)) is not None
         ]
         if not pairs:
-            return self.result(Verdict.NOT_RUN, "no fault-free phase follows a fault")
-        fault, after = pairs[0]
+            raise Undecided("no fault-free phase follows a faulty one")
+        fault_phase, after_phase = pairs[0]
+        ctx.experiment(fault_phase)
+        after = ctx.ended(after_phase)
         assert after.end is not None
         if after.end - after.start <= options.within + 1:
-            return self.result(
-                Verdict.NOT_RUN,
+            raise Undecided(
                 f"phase {after.name} is too short to judge recovery after {options.within:g}s",
                 phase=after.name,
             )
         settled = ctx.record.requests_in(after, after=options.within)
         if not settled:
-            return self.result(
-                Verdict.NOT_RUN, "no request after the recovery window", phase=after.name
-            )
-        ok = [r for r in settled if r.outcome == "ok"]
-        share = len(ok) / len(settled)
+            raise Undecided("no request after the recovery window", phase=after.name)
+        not_ok = [r for r in settled if r.outcome != "ok"]
+        share = 1 - len(not_ok) / len(settled)
+        allowed = 1 - options.min_ok
         first_ok = min(
             (r.t for r in ctx.record.requests_in(after) if r.outcome == "ok"), default=None
         )
         numbers = {
             "requests": len(settled),
-            "ok": len(ok),
+            "ok": len(settled) - len(not_ok),
             "ok_share": round(share, 3),
             "within_s": options.within,
             "first_ok_after_s": None if first_ok is None else round(first_ok - after.start, 2),
         }
+        evidence: dict[str, Any] = {
+            "numbers": numbers,
+            "phase": after.name,
+            "margin": round(margin_at_most(1 - share, allowed), 4),
+            "limit": f"≥ {options.min_ok:.0%} ok from {options.within:g}s after the fault",
+        }
         if share < options.min_ok:
-            not_ok = [r.request_id for r in settled if r.outcome != "ok"]
             return self.result(
                 Verdict.FAIL,
-                f"only {share:.0%} of requests were ok "
-                f"{options.within:g}s after {fault.name} ended (needs "
-                f"{options.min_ok:.0%})",
-                numbers=numbers,
-                phase=after.name,
-                examples=examples(not_ok),
+                f"only {share:.0%} of requests were ok {options.within:g}s after "
+                f"{fault_phase.name} ended (needs {options.min_ok:.0%})",
+                examples=examples(r.request_id for r in not_ok),
+                **evidence,
             )
         return self.result(
             Verdict.PASS,
-            f"{share:.0%} of requests ok from {options.within:g}s after {fault.name} ended",
-            numbers=numbers,
-            phase=after.name,
+            f"{share:.0%} of requests ok from {options.within:g}s after {fault_phase.name} ended",
+            **evidence,
         )

@@ -6,7 +6,16 @@ from typing import Any
 
 from pydantic import Field
 
-from gaplab.checks.base import Check, CheckContext, CheckOptions, CheckResult, Verdict
+from gaplab.checks.base import (
+    Check,
+    CheckContext,
+    CheckOptions,
+    CheckResult,
+    Undecided,
+    Verdict,
+    closest,
+    margin_at_most,
+)
 from gaplab.checks.resilience.outage import sustained_outage
 from gaplab.checks.stats import rate
 
@@ -34,40 +43,52 @@ class NoRetryStormCheck(Check):
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
         outage = sustained_outage(ctx)
-        if outage is None:
-            return self.result(
-                Verdict.NOT_RUN, "needs a baseline phase and a phase of persistent 429/503"
-            )
-        window, end, base_rate = outage.window, outage.end, outage.baseline_rate
-        calls = ctx.record.calls_between(window.start, end)
-        requests = ctx.record.requests_in(window)
-        if not requests or base_rate == 0:
-            return self.result(Verdict.NOT_RUN, "no traffic to measure", phase=window.name)
-        fault_rate = rate(len(calls), end - window.start)
+        start, end, base_rate = outage.start, outage.end, outage.baseline_rate
+        name = outage.window.name
+        calls = outage.calls(ctx, start, end)
+        if outage.scope is None:
+            requests = [r for r in ctx.record.requests_in(outage.window) if r.started >= start]
+        else:  # a scoped fault: the requests whose calls it could hit
+            requests = ctx.record.join().requests_of(calls)
+        if not requests:
+            raise Undecided(f"no user request started during {name}", phase=name)
+        fault_rate = rate(len(calls), end - start)
         amplification = len(calls) / len(requests)
+        max_amp = options.max_amplification * (1 + options.amplification_tolerance)
+        max_rate = base_rate * (1 + options.rate_tolerance)
         numbers = {
             "upstream_calls": len(calls),
             "user_requests": len(requests),
             "amplification": round(amplification, 2),
             "baseline_calls_per_s": round(base_rate, 2),
             "outage_calls_per_s": round(fault_rate, 2),
+            "rate_ratio": round(fault_rate / base_rate, 3),
+        }
+        evidence: dict[str, Any] = {
+            "numbers": numbers,
+            "phase": name,
+            "margin": closest(
+                margin_at_most(amplification, max_amp), margin_at_most(fault_rate, max_rate)
+            ),
+            "limit": f"≤ {options.max_amplification:g} calls per request, upstream rate "
+            f"≤ {1 + options.rate_tolerance:g}× baseline",
         }
         problems = []
-        if amplification > options.max_amplification * (1 + options.amplification_tolerance):
+        if amplification > max_amp:
             problems.append(
                 f"{amplification:.1f} upstream calls per user request "
                 f"(max {options.max_amplification:g})"
             )
-        if fault_rate > base_rate * (1 + options.rate_tolerance):
-            problems.append(f"upstream rate rose from {base_rate:.1f}/s to {fault_rate:.1f}/s")
-        if problems:
-            return self.result(
-                Verdict.FAIL, "; ".join(problems), numbers=numbers, phase=window.name
+        if fault_rate > max_rate:
+            problems.append(
+                f"upstream rate rose from {base_rate:.1f}/s to {fault_rate:.1f}/s "
+                f"({fault_rate / base_rate:.2f}× the baseline; max {1 + options.rate_tolerance:g}×)"
             )
+        if problems:
+            return self.result(Verdict.FAIL, "; ".join(problems), **evidence)
         return self.result(
             Verdict.PASS,
             f"{amplification:.2f} upstream calls per user request, "
             f"{fault_rate:.1f}/s against {base_rate:.1f}/s at baseline",
-            numbers=numbers,
-            phase=window.name,
+            **evidence,
         )

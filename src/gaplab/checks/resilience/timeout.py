@@ -7,7 +7,18 @@ from typing import Any
 
 from pydantic import Field
 
-from gaplab.checks.base import Check, CheckContext, CheckOptions, CheckResult, Verdict, examples, ms
+from gaplab.checks.base import (
+    Check,
+    CheckContext,
+    CheckOptions,
+    CheckResult,
+    Undecided,
+    Verdict,
+    examples,
+    margin_at_most,
+    ms,
+)
+from gaplab.checks.resilience.outage import affected_requests
 from gaplab.checks.stats import percentile
 from gaplab.scenario.durations import Duration
 
@@ -30,26 +41,24 @@ class TimeoutCheck(Check):
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
         sla = options.sla or ctx.sla
-        windows = [w for w in ctx.record.phases if w.slow > sla]
-        if not windows:
-            return self.result(
-                Verdict.NOT_RUN,
-                f"no phase makes the provider slower than the "
-                f"{sla:g}s SLA (add a hang or a latency fault)",
+        phases = ctx.phases_where(lambda p: p.slow > sla)
+        if not phases:
+            raise Undecided(
+                f"no phase makes the provider slower than the {sla:g}s SLA "
+                "(add a hang or a latency fault)"
             )
-        requests = [r for w in windows for r in ctx.record.requests_in(w)]
+        windows = [(p, ctx.experiment(p)) for p in phases]
+        requests = [r for p, w in windows for r in affected_requests(ctx, p, w)]
+        phase = ", ".join(p.name for p in phases)
         if not requests:
-            return self.result(
-                Verdict.NOT_RUN,
-                "no user request started while the provider was slow",
-                phase=windows[0].name,
-            )
+            raise Undecided(f"no user request reached the slow provider in {phase}", phase=phase)
         late = [r for r in requests if r.latency > sla]
         p95 = percentile([r.latency for r in requests], 95)
+        slowest = max(r.latency for r in requests)
         announced = sorted(
             {
                 c.read_timeout
-                for w in windows
+                for _, w in windows
                 for c in ctx.record.calls_between(w.start, w.end or ctx.record.end)
                 if c.read_timeout is not None
             }
@@ -59,10 +68,15 @@ class TimeoutCheck(Check):
             "over_sla": len(late),
             "sla_s": sla,
             "p95_s": p95,
-            "max_s": max(r.latency for r in requests),
+            "max_s": slowest,
             "sdk_read_timeout_s": announced,
         }
-        phase = ", ".join(w.name for w in windows)
+        evidence: dict[str, Any] = {
+            "numbers": numbers,
+            "phase": phase,
+            "margin": round(margin_at_most(slowest, sla), 4),
+            "limit": f"every answer within {sla:g}s",
+        }
         note = (
             f"; the SDK announced a read timeout of {', '.join(f'{t:g}s' for t in announced)}"
             if announced
@@ -72,14 +86,12 @@ class TimeoutCheck(Check):
             return self.result(
                 Verdict.FAIL,
                 f"{len(late)} of {len(requests)} requests took longer than the {sla:g}s SLA "
-                f"(max {max(r.latency for r in requests):.1f}s){note}",
-                numbers=numbers,
-                phase=phase,
-                examples=examples([r.request_id for r in late]),
+                f"(max {slowest:.1f}s){note}",
+                examples=examples(r.request_id for r in late),
+                **evidence,
             )
         return self.result(
             Verdict.PASS,
             f"all {len(requests)} requests answered within {sla:g}s (p95 {ms(p95)}){note}",
-            numbers=numbers,
-            phase=phase,
+            **evidence,
         )
