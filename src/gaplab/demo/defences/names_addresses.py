@@ -22,11 +22,12 @@ from gaplab.demo.defences.personal_data import Finding
 
 _UPPER = "".join(re.escape(chr(c)) for c in range(0x41, 0x250) if chr(c).isupper())
 _LOWER = "".join(re.escape(chr(c)) for c in range(0x61, 0x250) if chr(c).islower())
-CAP = rf"[{_UPPER}][{_UPPER}{_LOWER}'’-]*[{_LOWER}]"  # Jane, McKenzie, O'Connor, Ali-Khan
+# Jane, McKenzie, O'Connor, Ali-Khan, H.-Dieter
+CAP = rf"(?:[{_UPPER}]\.-?)?[{_UPPER}][{_UPPER}{_LOWER}'’-]*[{_LOWER}]"
 _PARTICLES = r"(?:(?:van|von|de|der|den|du|da|di|del|della|des|la|le|y|zu)\s+){0,2}"
 _TITLE = (
-    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle|Sra|Srta|Univ\.\s?Prof|"
-    r"Dipl\.-Ing|Dipl\.-Kfm)\.?"
+    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle|M|Sra|Srta|Univ\.\s?Prof|"
+    r"Dipl\.-Ing|Dipl\.-Kfm|Ing|Mag)\.?"
 )
 _SUFFIX = (
     r"(?:,?\s+(?:Jr|Sr|II|III|IV|MD|DDS|DVM|PhD|Esq|MBA|B\.\s?Sc|M\.\s?Sc|B\.\s?A|M\.\s?A|"
@@ -36,7 +37,8 @@ _NAME = rf"(?:{_TITLE}\s+)*{_PARTICLES}{CAP}(?:\s+{_PARTICLES}{CAP}){{0,3}}{_SUF
 _FULL_NAME = rf"(?:{_TITLE}\s+)*{_PARTICLES}{CAP}(?:\s+{_PARTICLES}{CAP}){{1,3}}{_SUFFIX}?"
 
 _STRONG_CUES = (
-    r"my\s+name\s+is|name\s*:|full\s+name\s*:|named|called|signed|regards,|sincerely,|"
+    r"my\s+name\s+is|(?:full\s+)?name\s*:|nom\s*:|nombre\s*:|named|called|signed|regards,|"
+    r"sincerely,|"
     r"best\s+wishes,|cheers,|thanks,|thank\s+you,|dear|hi|hello|mein\s+name\s+ist|ich\s+heiße|"
     r"mit\s+freundlichen\s+grüßen,?|liebe[rs]?|sehr\s+geehrte[rs]?|je\s+m'appelle|mon\s+nom\s+est|"
     r"cordialement,|bonjour|me\s+llamo|mi\s+nombre\s+es|saludos,|mi\s+chiamo|customer\s*:|"
@@ -71,7 +73,7 @@ _ROMANCE = (
     r"impasse|quai|route|cours|square|passage|calle|avenida|plaza|paseo|ronda|camino|acceso|"
     r"cañada|carrer|via|viale|piazza|corso|rua|travessa)\s+[^\n,;.]{2,50}"
 )
-_PLACE = rf"{CAP}(?:[-\s]+(?:(?:sur|sous|am|an|der|de|le|la|upon|on)[-\s]+)?{CAP}){{0,3}}"
+_PLACE = rf"{CAP}(?:[- ]+(?:(?:sur|sous|am|an|der|de|le|la|les|upon|on)[- ]+)?{CAP}){{0,3}}"
 _MILITARY = r"(?:PSC|Unit|USNS|USNV|USS|USCGC)\s+[^\n]{1,40}"
 _ADDRESS_LINE = re.compile(
     rf"(?:{_FLAT_LINE}|{_HOUSE_FIRST}|{_ROMANCE}|{_HOUSE_LAST}|{_PLACE}|{_MILITARY})"
@@ -96,6 +98,7 @@ _STREET_ALONE = re.compile(
     r"quai|route)\s+[^\n,;.]{2,50}"
     r"|\b(?:PSC|Unit|USNS|USNV|USS|USCGC)\s+\d+,\s+Box\s+\d+"
 )
+_HOUSE_NUMBER = re.compile(r"\b\d{1,5}[A-Za-z]?(?:\s?(?:bis|ter))?\s*$")  # "91, rue ..."
 _MAX_LINES_BACK = 3
 
 
@@ -121,7 +124,7 @@ def _address_start(text: str, start: int) -> int:
         if stripped and _ADDRESS_LINE.fullmatch(stripped):
             start = segment_start + segment.index(stripped)
             continue
-        tail = _STREET_TAIL.search(segment)
+        tail = _STREET_TAIL.search(segment) or _HOUSE_NUMBER.search(segment)
         if tail is not None:
             start = segment_start + tail.start()
         break

@@ -40,7 +40,7 @@ _KEPT_CONTROLS = frozenset("\n\t")
 _WHITESPACE = re.compile(r"[^\S\n]+")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
                        "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})  # fmt: skip
-_MIXED_WORD = re.compile(r"\S*[^\W\d_]\S*")  # a word with at least one letter
+_MIXED_WORD = re.compile(r"[\w@$!|€]*[^\W\d_][\w@$!|€]*")  # a word with at least one letter
 _LEET_CHARS = frozenset("0134578@$!|€")
 _SPELT_OUT = re.compile(r"\b(?:[^\W\d_][ .\-_*]){3,}[^\W\d_]\b")
 _SPELT_SEPARATORS = re.compile(r"[ .\-_*]")

@@ -9,9 +9,10 @@ phonenumbers (Google's libphonenumber): one written in international form (`+44 
 `0049 ...`) must be a possible number; a national one (US, UK, DE, FR) must either look
 like a phone number (grouped digits, brackets, an extension), start with a trunk 0, or,
 when it is any other bare digit run, be a valid US number or follow a word such as
-"phone" or "call". Digits glued to letters by a hyphen (`KQX-482135`, `INV-42`)
-are an identifier, never a phone number. UK NINOs have no checksum; their letters follow
-HMRC's rules (no D, F, I, Q, U, V; no O second) and the format is strict.
+"phone" or "call" or an email address (contact details come together). Digits glued to
+letters by a hyphen (`KQX-482135`, `INV-42`) are an identifier, never a phone number. UK
+NINOs have no checksum; their letters follow HMRC's rules (no D, F, I, Q, U, V; no O
+second) and the format is strict.
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ _PHONE_CANDIDATE = re.compile(
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _GROUPED = re.compile(r"\d[ ().\-/]+\d[\d]*[ ().\-/]+\d|^\(|[()]|x|ext", re.I)
 _PHONE_REGIONS = ("US", "GB", "DE", "FR")
-_PHONE_CUE = re.compile(
+_PHONE_CUE = re.compile(  # a word naming a phone number, or an email address right before
     r"\b(?:phone|tel|telephone|call|mobile|cell|reach|text|whatsapp|fax|telefon|handy|"
-    r"téléphone|portable|teléfono|móvil)\b",
+    r"téléphone|portable|teléfono|móvil)\b|@[\w-]+(?:\.[\w-]+)+[\s,;/|]*$",
     re.IGNORECASE,
 )
 
@@ -123,6 +124,8 @@ def phones(text: str) -> Iterator[Finding]:
     """Phone numbers, national (US, UK, DE, FR) or international (see module doc)."""
     for match in _PHONE_CANDIDATE.finditer(text):
         raw = match.group(0).rstrip(" .-/")
+        while raw.endswith(")") and raw.count(")") > raw.count("("):
+            raw = raw[:-1].rstrip(" .-/")  # the bracket closes the sentence, not the number
         if _DATE.fullmatch(raw) or not _is_phone(raw, text, match.start()):
             continue
         yield Finding(match.start(), match.start() + len(raw), "phone")
@@ -132,19 +135,20 @@ def _is_phone(raw: str, text: str, start: int) -> bool:
     digits = re.sub(r"\D", "", re.split(r"(?i)x|ext", raw)[0])
     if not 7 <= len(digits) <= 15:
         return False
-    if raw.startswith(("+", "00")):  # international form: the country code says where
-        international = "+" + raw[2:] if raw.startswith("00") else raw
+    lead = raw.lstrip("(")
+    if lead.startswith(("+", "00")):  # international form: the country code says where
+        international = "+" + lead[2:] if lead.startswith("00") else lead
         return len(digits) >= 9 or _parses(international, None, possible=True)
     if _GROUPED.search(raw):  # written the way phone numbers are
         return len(digits) >= 9 and any(_parses(raw, r, possible=True) for r in _PHONE_REGIONS)
-    if raw.startswith("0"):  # a trunk prefix: a national number in the UK, DE or FR
+    if lead.startswith("0"):  # a trunk prefix: a national number in the UK, DE or FR
         return 9 <= len(digits) <= 12 and any(
             _parses(raw, region, possible=True) for region in _PHONE_REGIONS[1:]
         )
     # Any other bare digit run needs a US length, and to be valid there or named a phone.
     if len(digits) not in (10, 11) or not _parses(raw, "US", possible=True):
         return False
-    named = _PHONE_CUE.search(text, max(0, start - 30), start) is not None
+    named = _PHONE_CUE.search(text, max(0, start - 60), start) is not None
     return named or _parses(raw, "US", possible=False)
 
 
