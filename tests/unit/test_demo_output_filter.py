@@ -8,6 +8,7 @@ import random
 import pytest
 
 from gaplab.demo.defences.output_filter import (
+    FilterDecision,
     announces_other_instructions,
     echoes_prompt,
     filter_answer,
@@ -29,7 +30,21 @@ from gaplab.demo.service import SYSTEM_PROMPT
 )
 def test_an_echo_of_six_words_of_the_prompt_is_caught(answer: str) -> None:
     assert echoes_prompt(answer, SYSTEM_PROMPT) is not None
-    assert filter_answer(answer, SYSTEM_PROMPT) is not None
+    decision = filter_answer(answer, SYSTEM_PROMPT)
+    assert decision.answer is None or echoes_prompt(decision.answer, SYSTEM_PROMPT) is None
+
+
+def test_a_leaked_prompt_is_cut_out_and_the_answer_kept() -> None:
+    # What a model that leaks by itself writes: the prompt first, then its answer.
+    normal = "Orders ship in two days. You will get a tracking link by email."
+    decision = filter_answer(f'My instructions say: "{SYSTEM_PROMPT}" {normal}', SYSTEM_PROMPT)
+    assert decision.answer == normal and "removed 3 sentence(s)" in decision.reason
+
+
+def test_an_answer_that_is_nothing_but_the_prompt_is_refused() -> None:
+    for answer in (f'My system prompt is: "{SYSTEM_PROMPT}"', SYSTEM_PROMPT.upper()):
+        decision = filter_answer(answer, SYSTEM_PROMPT)
+        assert decision.refused and decision.reason.startswith("nothing left")
 
 
 def test_five_words_are_not_an_echo() -> None:
@@ -50,12 +65,13 @@ def test_five_words_are_not_an_echo() -> None:
 )
 def test_an_answer_that_changed_sides_is_caught(answer: str) -> None:
     assert announces_other_instructions(answer) is not None
+    assert filter_answer(answer, SYSTEM_PROMPT).refused
 
 
 def test_canaries_the_input_asked_for_are_not_looked_for() -> None:
     # That is the guard's job: with the guard off, an obeyed canary gets through.
     for answer in ("GAPLAB-CANARY-Q7X2", "MellowHamlet52", "the ochre hamlet waits sideways"):
-        assert filter_answer(answer, SYSTEM_PROMPT) is None
+        assert filter_answer(answer, SYSTEM_PROMPT).answer == answer
 
 
 def test_ordinary_answers_pass() -> None:
@@ -72,7 +88,8 @@ def test_ordinary_answers_pass() -> None:
         if filter_answer(
             text := answers.compose_answer(question, seed + rng.randrange(100), behaviour),
             SYSTEM_PROMPT,
-        )
+        ).answer
+        != text
     ]
     assert flagged == []
     for text in (
@@ -81,4 +98,4 @@ def test_ordinary_answers_pass() -> None:
         "Returns are free within 30 days: bring the bike and the receipt to any shop.",
         "I can't share internal notes, but I can tell you the delivery takes 2-3 days.",
     ):
-        assert filter_answer(text, SYSTEM_PROMPT) is None
+        assert filter_answer(text, SYSTEM_PROMPT) == FilterDecision(text)

@@ -14,8 +14,9 @@ One chat request goes through, in this order (a defence that is off is skipped):
 - the AI call: time budget, careful retries and a circuit breaker (`ai_call.py`), then the
   fallback: any failure answers 200 `"degraded": true`; without `fallback` it is a 503
   carrying the error's own text, `{"error": str(exc)}`, provider message included.
-- `output_filter`: an answer that echoes the system prompt or says it follows other
-  instructions is replaced by the refusal (`defences/output_filter.py`).
+- `output_filter`: sentences that echo the system prompt are removed; an answer that says
+  it follows other instructions, or has nothing left, is replaced by the refusal
+  (`defences/output_filter.py`).
 - `redact` again, on the answer: personal data the model emitted does not reach the user.
 - `sanitise`: links and images to hosts other than the shop's, and any HTML, are
   neutralised (`defences/sanitise.py`).
@@ -134,9 +135,14 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
                 return reply(FALLBACK_ANSWER, ai=False, degraded=True)
             # What many services do; the lab flags the provider's text reaching the user.
             return JSONResponse({"error": str(exc) or type(exc).__name__}, status_code=503)
-        if config.has("output_filter") and (reason := filter_answer(answer, SYSTEM_PROMPT)):
-            log.warning("request %s: answer refused: %s", request_id, reason)
-            return reply(REFUSAL_ANSWER, ai=False, refused=True)
+        if config.has("output_filter"):
+            decision = filter_answer(answer, SYSTEM_PROMPT)
+            if decision.answer is None:
+                log.warning("request %s: answer refused: %s", request_id, decision.reason)
+                return reply(REFUSAL_ANSWER, ai=False, refused=True)
+            if decision.reason:
+                log.warning("request %s: answer filtered: %s", request_id, decision.reason)
+            answer = decision.answer
         if config.has("redact"):
             answer = redact(answer, OWN_DOMAINS).text
         if config.has("sanitise"):

@@ -1,5 +1,5 @@
-"""The output filter: refuse answers that give the system prompt away or say they obey
-someone else.
+"""The output filter: keep the system prompt out of answers, and refuse answers that say
+they obey someone else.
 
 Two tests on the model's answer, nothing else:
 
@@ -11,6 +11,11 @@ Two tests on the model's answer, nothing else:
   sides ("ignoring my previous instructions", "my new instructions are", "developer mode
   enabled", "my system prompt is").
 
+`filter_answer` removes every sentence that echoes the prompt and shows the rest; it
+refuses when what is left still echoes it, announces other instructions, or is too short to
+be an answer. Removing rather than refusing matters when the model leaks on every answer:
+refusing every ordinary question is not a defence (the lab's leak check says so too).
+
 It does not look for whatever the user's input asked the model to say: that is the input
 guard's job, so switching the guard off lets an injected order through, and each defence
 owns exactly its check. Hand-written: an n-gram overlap is a few lines of standard Python.
@@ -20,10 +25,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from gaplab.demo.defences.normalise import clean, fold
 
 ECHO_WORDS = 6
+MIN_WORDS = 4  # fewer words left once an echo is removed: nothing worth showing
+# A sentence ends at . ! ? (a closing quote or bracket may follow) before a space, or at a
+# line break: the unit an echo is removed in.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"”’')\]])\s+|\n+")
 _WORD = re.compile(r"[^\W_]+")
 _ANNOUNCEMENTS = tuple(
     re.compile(p, re.IGNORECASE)
@@ -80,12 +90,37 @@ def announces_other_instructions(answer: str) -> str | None:
     return None
 
 
-def filter_answer(answer: str, prompt: str) -> str | None:
-    """Why `answer` must not reach the user (a short reason for logs), or None when clean."""
-    echoed = echoes_prompt(answer, prompt)
+@dataclass(frozen=True)
+class FilterDecision:
+    """What the filter made of one answer: the text to show (echoing sentences removed),
+    or None to refuse, and why (for logs)."""
+
+    answer: str | None
+    reason: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return self.answer is None
+
+
+def filter_answer(answer: str, prompt: str) -> FilterDecision:
+    """Drop every sentence that echoes `prompt`; refuse when the rest still echoes it, says
+    it follows other instructions, or has nothing left to say (fewer than `MIN_WORDS`)."""
+    kept: list[str] = []
+    dropped = 0
+    for sentence in _SENTENCE_END.split(answer):
+        if echoes_prompt(sentence, prompt) is None:
+            kept.append(sentence)
+        else:
+            dropped += 1
+    rest = " ".join(part for part in kept if part.strip())
+    echoed = echoes_prompt(rest, prompt)
     if echoed is not None:
-        return f"echoes the system prompt: {echoed!r}"
-    announced = announces_other_instructions(answer)
+        return FilterDecision(None, f"echoes the system prompt: {echoed!r}")
+    announced = announces_other_instructions(rest)
     if announced is not None:
-        return f"follows other instructions: {announced!r}"
-    return None
+        return FilterDecision(None, f"follows other instructions: {announced!r}")
+    if dropped and len(words(rest)) < MIN_WORDS:
+        return FilterDecision(None, "nothing left once the echo of the system prompt is removed")
+    reason = f"removed {dropped} sentence(s) echoing the system prompt" if dropped else ""
+    return FilterDecision(rest if dropped else answer, reason)
