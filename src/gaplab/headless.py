@@ -65,7 +65,7 @@ def finish_run(
     report_path = result.run_dir / "report.json"
     code = exit_code_for(result.status, result.scorecard.ready)
     try:
-        write_json(report, report_path)
+        write_json(report, report_path, private=True)
         if json_path is not None:
             write_json(report, json_path)
         if junit_path is not None:

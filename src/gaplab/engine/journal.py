@@ -14,10 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from gaplab.engine.events import Event, ProviderCallRecorded, event_from_dict
+from pydantic import TypeAdapter, ValidationError
+
+from gaplab.engine.events import EVENT_TYPES, Event, ProviderCallRecorded
 
 JOURNAL_NAME = "events.jsonl"
 
@@ -80,24 +83,77 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot journal {type(value).__name__}")
 
 
-def read_journal(path: Path) -> Iterator[Event]:
-    """Events from a journal; a torn last line (crash mid-write) is skipped."""
-    texts: dict[str, str] = {}
-    with path.open(encoding="utf-8") as file:
-        for line in file:
-            line = line.strip()
+@dataclass(frozen=True)
+class SkippedLine:
+    """A journal line that is not an event, and why (`lab report` warns about each)."""
+
+    number: int  # 1-based
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.number} ({self.reason})"
+
+
+_JSON_NAMES = {type(None): "null", bool: "true/false", int: "number", float: "number"}
+_JSON_NAMES |= {str: "string", list: "list"}
+_ADAPTERS: dict[str, TypeAdapter[Event]] = {}  # built on first use: only `lab report` reads
+
+
+def _adapter(kind: str, cls: type[Event]) -> TypeAdapter[Event]:
+    if kind not in _ADAPTERS:
+        _ADAPTERS[kind] = TypeAdapter(cls)
+    return _ADAPTERS[kind]
+
+
+def read_journal(path: Path, skipped: list[SkippedLine] | None = None) -> Iterator[Event]:
+    """Events from a journal. A line that is not an event (a torn last line after a crash,
+    bytes that are not UTF-8, JSON that is not an event object, a kind this version does
+    not know, fields of the wrong type) is skipped, and appended to `skipped` when given.
+
+    Events are built and type-checked by pydantic from the event dataclasses, so a damaged
+    line is refused here instead of failing later inside a check; the JSON form is the one
+    `Event.to_dict` writes (and `event_from_dict` reads)."""
+    texts: dict[str, str] = {}  # shared call texts, by id (see JournalWriter)
+    with path.open("rb") as file:
+        for number, raw in enumerate(file, 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                _skip(skipped, number, "not UTF-8")
+                continue
             if not line:
                 continue
             try:
                 data = json.loads(line)
             except ValueError:
+                _skip(skipped, number, "not JSON")
                 continue
-            if data.get("kind") == TEXT_KIND:
-                texts[data["id"]] = data["text"]
+            if not isinstance(data, dict):
+                _skip(skipped, number, f"JSON {_JSON_NAMES[type(data)]}, not an event object")
                 continue
-            if data.get("kind") == ProviderCallRecorded.kind:
+            kind = data.pop("kind", None)
+            if kind == TEXT_KIND and isinstance(data.get("text"), str):
+                texts[str(data.get("id"))] = data["text"]
+                continue
+            if kind == ProviderCallRecorded.kind and isinstance(data.get("call"), dict):
                 data["call"] = _resolved(data["call"], texts)
-            yield event_from_dict(data)
+            cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+            if cls is None:
+                _skip(skipped, number, f"unknown event kind {kind!r}")
+                continue
+            try:
+                event = _adapter(kind, cls).validate_python(data)
+            except ValidationError as exc:
+                error = exc.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in error["loc"])
+                _skip(skipped, number, f"{kind} event: {where}: {error['msg']}")
+                continue
+            yield event
+
+
+def _skip(skipped: list[SkippedLine] | None, number: int, reason: str) -> None:
+    if skipped is not None:
+        skipped.append(SkippedLine(number, reason))
 
 
 def _resolved(call: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:

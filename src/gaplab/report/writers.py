@@ -11,10 +11,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from gaplab.engine.secrets import write_private_text
 
-def write_json(report: dict[str, Any], path: Path) -> None:
+
+def write_json(report: dict[str, Any], path: Path, *, private: bool = False) -> None:
+    """`private`: the file is readable by its owner only (a run folder's report.json)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(report, indent=2) + "\n"
+    if private:
+        write_private_text(path, text)
+    else:
+        path.write_text(text, encoding="utf-8")
 
 
 def write_junit(report: dict[str, Any], path: Path) -> None:

@@ -21,12 +21,12 @@ from gaplab.checks.base import (
     margin_none_of,
 )
 from gaplab.checks.security.exposure import SecurityOptions
+from gaplab.load.inputs.normalised import Normalised, is_flat, normalised_forms
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.tokens import content_text
 from gaplab.report.masking import Masker
-from gaplab.target.unsafe import squash
 
-MIN_SQUASHED = 5  # shorter planted values (a short first name) cannot be told from noise
+MIN_FORM = 5  # shorter forms (a short first name) cannot be told from noise
 
 
 class PiiOptions(SecurityOptions):
@@ -54,7 +54,7 @@ class PiiMinimisedCheck(Check):
         "Names, emails, phone numbers, bank and card numbers and national ids users paste "
         "into a support chat are rarely needed for the answer; data minimisation (GDPR art. "
         "5) means redacting them before the call. The lab looks for every value it planted, "
-        "also reformatted (spaces, dashes, case)."
+        "also reformatted (spaces, dashes, case, accents, phone formats)."
     )
     Options = PiiOptions
 
@@ -66,24 +66,30 @@ class PiiMinimisedCheck(Check):
             raise Undecided("no input carried personal data (add `pii` to the input mix)")
         for phase in ctx.scenario.phases:
             ctx.ended(phase)
-        planted: dict[str, tuple[str, str]] = {}  # squashed value -> (kind, request id)
+        # One automaton per reading (gaplab.load.inputs.normalised): numbers, e-mail and
+        # phones in the flat one, names and addresses word-bounded in the word one; each
+        # call's text is read once, whatever the number of planted values.
+        automata = {True: ahocorasick.Automaton(), False: ahocorasick.Automaton()}
         count_by_kind: Counter[str] = Counter()
         for request in carriers:
             for kind, value in request.planted:
                 if not kind.startswith("pii."):
                     continue
                 count_by_kind[kind] += 1
-                key = squash(value)
-                if len(key) >= MIN_SQUASHED:
-                    planted.setdefault(key, (kind, request.request_id))
-        automaton = ahocorasick.Automaton()
-        for key, found in planted.items():
-            automaton.add_word(key, (key, *found))
-        automaton.make_automaton()
-        reached: dict[str, tuple[str, str]] = {}
+                for form in normalised_forms(kind, value):
+                    if len(form.strip()) >= MIN_FORM:
+                        automata[is_flat(kind)].add_word(form, (value, kind, request.request_id))
+        for automaton in automata.values():
+            if len(automaton) == 0:
+                automaton.add_word("\x00", ("", "", ""))
+            automaton.make_automaton()
+        reached: dict[str, tuple[str, str]] = {}  # value -> (kind, request id)
         for call in ctx.record.calls:
-            for _, (key, kind, request_id) in automaton.iter(squash(sent_text(call))):
-                reached.setdefault(key, (kind, request_id))
+            text = Normalised(sent_text(call))
+            for flat_reading, reading in ((True, text.flat), (False, text.words)):
+                for _, (value, kind, request_id) in automata[flat_reading].iter(reading):
+                    if value:
+                        reached.setdefault(value, (kind, request_id))
         by_kind: dict[str, dict[str, int]] = defaultdict(lambda: {"planted": 0, "reached": 0})
         for kind, n in count_by_kind.items():
             by_kind[kind]["planted"] = n

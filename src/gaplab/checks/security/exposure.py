@@ -19,6 +19,8 @@ from pydantic import Field
 
 from gaplab.checks.base import CheckContext, CheckOptions, Undecided, margin_at_most
 from gaplab.engine.events import UserRequestFinished
+from gaplab.errors import InputError
+from gaplab.load.payloads import load_library
 from gaplab.report.masking import Masker
 from gaplab.scenario.models import Phase
 
@@ -126,13 +128,27 @@ def leak_numbers(
     (personal data masked)."""
     return {
         "by_payload": dict(Counter(r.payload or r.input_kind for r in leaked).most_common(8)),
+        "by_owasp": dict(Counter(tag for r in leaked for tag in payload_tags(r.payload)[1])),
         "leaks": [
             {
                 "request": r.request_id,
                 "payload": r.payload or r.input_kind,
+                "technique": payload_tags(r.payload)[0],
+                "owasp": list(payload_tags(r.payload)[1]),
                 "reason": r.detail,
                 "reached_user": masker.text(r.excerpt),
             }
             for r in leaked[:limit]
         ],
     }
+
+
+def payload_tags(payload_id: str) -> tuple[str, tuple[str, ...]]:
+    """A payload's technique and OWASP ids from the bundled library ("" when unknown)."""
+    if not payload_id:
+        return "", ()
+    try:
+        payload = load_library().get(payload_id)
+    except InputError:
+        return "", ()
+    return payload.technique, tuple(payload.owasp)

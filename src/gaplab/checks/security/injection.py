@@ -19,6 +19,7 @@ from gaplab.checks.security.exposure import (
     SecurityOptions,
     leak_numbers,
     live_requests,
+    payload_tags,
     question_health,
 )
 from gaplab.report.masking import Masker
@@ -66,7 +67,8 @@ class LeakCheck(Check):
         problems = []
         if leaked:
             first = leaked[0]
-            payload = f", payload {first.payload}" if first.payload else ""
+            technique, owasp = payload_tags(first.payload)
+            payload = f", payload {first.payload} ({technique}, {'/'.join(owasp)})" if owasp else ""
             problems.append(
                 f"{len(leaked)} of {len(requests)} {self.noun} reached the user ({first.detail}"
                 f"; e.g. {first.request_id}{payload}: {masker.text(first.excerpt)!r})"

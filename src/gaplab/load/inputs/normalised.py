@@ -53,6 +53,11 @@ def _national_number(value: str) -> str:
     return digits[1:] if digits.startswith("0") else digits  # drop the trunk prefix
 
 
+def is_flat(kind: str) -> bool:
+    """True when `kind`'s forms are looked for in the flat reading (else the word one)."""
+    return kind.removeprefix("pii.") in _FLAT_KINDS
+
+
 def normalised_forms(kind: str, value: str) -> frozenset[str]:
     """The forms under which `value` (planted as `kind`: `pii.email`, `pii.iban`, ... or
     the bare type) counts as present: flat forms for numbers, e-mail and phone, padded
