@@ -312,8 +312,9 @@ def list_() -> None:
     for name, description in DEMO_DESCRIPTIONS.items():
         click.echo(f"  demo:{name:<16} {description}")
     click.echo("  defences of demo:hardened (remove with ?without=a,b):")
+    width = max(map(len, DEFENCES))
     for name, description in DEFENCES.items():
-        click.echo(f"    {name:<10} {description}")
+        click.echo(f"    {name:<{width}}  {description}")
     click.echo("checks:")
     for check_id, check in CHECKS.items():
         star = "★" if check.critical else " "

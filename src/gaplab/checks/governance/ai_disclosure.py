@@ -42,9 +42,15 @@ class AiDisclosureCheck(Check):
             )
         for phase in ctx.scenario.phases:
             ctx.ended(phase)
-        answers = [r for r in ctx.record.requests if r.outcome == "ok"]
+        # An AI answer is one the model took part in: an ok answer joined to a provider
+        # call. Answers made without one (an opted-out user's, a kill switch's) are not
+        # judged, and may say they are not AI.
+        join = ctx.record.join()
+        answers = [
+            r for r in ctx.record.requests if r.outcome == "ok" and join.calls_for(r.request_id)
+        ]
         if not answers:
-            raise Undecided("no normal AI answer to look at")
+            raise Undecided("no normal answer joined to a provider call to look at")
         bare = [r for r in answers if not r.disclosed]
         share = 1 - len(bare) / len(answers)
         numbers = {"ai_answers": len(answers), "disclosed": len(answers) - len(bare)}
