@@ -190,7 +190,9 @@ def run(
     if target is None:
         target_file = resolve_scenario_target(model, path, document)
     else:
-        target_file = resolve_target(target_label, relative_to=path.parent)
+        target_file = resolve_target(
+            target_label, relative_to=path.parent, interface=model.interface
+        )
     if toxiproxy_url is not None:
         _check_toxiproxy_url(toxiproxy_url)
     check_runs_dir(runs_dir)

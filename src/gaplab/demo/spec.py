@@ -25,6 +25,7 @@ from gaplab.demo.options import (
 )
 from gaplab.errors import InputError
 from gaplab.scenario.target_models import (
+    ContractSpec,
     DegradedSpec,
     DisclosureSpec,
     EndpointCall,
@@ -34,6 +35,7 @@ from gaplab.scenario.target_models import (
     ResponseSpec,
     SignalSpec,
     StartSpec,
+    StreamSpec,
     TargetFile,
 )
 
@@ -87,8 +89,17 @@ def parse_demo_spec(spec: str) -> tuple[str, HardenedConfig | None]:
     return name, hardened_config(options)
 
 
-def demo_target(spec: str) -> TargetFile:
+# Which endpoint of the demo a scenario drives (the scenario's `interface:`): the path, and
+# what its answer looks like beyond the shared contract.
+INTERFACE_PATHS: dict[str, str] = {"chat": "/chat", "stream": "/chat/stream", "json": "/triage"}
+
+
+def demo_target(spec: str, interface: str = "chat") -> TargetFile:
     name, config = parse_demo_spec(spec)
+    if interface not in INTERFACE_PATHS:
+        raise InputError(
+            f"unknown interface {interface!r}; the demos offer: {', '.join(INTERFACE_PATHS)}"
+        )
     command = [sys.executable, "-m", "gaplab.demo", name, "--port", "{port}"]
     if config is not None:
         command += config.to_args()
@@ -102,11 +113,20 @@ def demo_target(spec: str) -> TargetFile:
         request=RequestSpec.model_validate(
             {
                 "method": "POST",
-                "url": "http://127.0.0.1:{port}/chat",
+                "url": "http://127.0.0.1:{port}" + INTERFACE_PATHS[interface],
                 "json": {"message": "{input}", "user_id": "{user}"},
                 "opt_out": OPT_OUT,
             }
         ),
-        response=DEMO_RESPONSE,
+        response=_response(interface),
         non_ai_endpoints=NON_AI_ENDPOINTS,
     )
+
+
+def _response(interface: str) -> ResponseSpec:
+    if interface == "stream":
+        return DEMO_RESPONSE.model_copy(update={"stream": StreamSpec()})
+    if interface == "json":
+        contract = ContractSpec(required=("category", "urgency", "summary"))
+        return DEMO_RESPONSE.model_copy(update={"contract": contract})
+    return DEMO_RESPONSE

@@ -55,7 +55,9 @@ def resolve_scenario_target(scenario: Scenario, path: Path, document: Document) 
     from gaplab.target.resolve import resolve_target
 
     try:
-        return resolve_target(scenario.target, relative_to=path.parent)
+        return resolve_target(
+            scenario.target, relative_to=path.parent, interface=scenario.interface
+        )
     except InputError as exc:
         if all(p.file == "" for p in exc.problems):  # not a file's problem: this line's
             raise InputError(

@@ -19,11 +19,15 @@ from gaplab.target.jsonpath import compile_path
 from gaplab.target.template import REQUEST_NAMES, RUN_NAMES, placeholders
 
 
-def resolve_target(spec: str, *, relative_to: Path | None = None) -> TargetFile:
+def resolve_target(
+    spec: str, *, relative_to: Path | None = None, interface: str = "chat"
+) -> TargetFile:
+    """`interface` picks a bundled demo's endpoint (the scenario's `interface:`); a target
+    file is used as it is."""
     if spec.startswith("demo:"):
         from gaplab.demo.spec import demo_target
 
-        return demo_target(spec)
+        return demo_target(spec, interface)
     path = Path(spec)
     if not path.is_absolute() and relative_to is not None and not path.exists():
         candidate = relative_to / path
