@@ -21,7 +21,8 @@ class PiiInOutputCheck(LeakCheck):
     )
     exposures: ClassVar[Exposures] = {"pii": None}
     reasons: ClassVar[tuple[str, ...]] = ("pii",)
-    noun: ClassVar[str] = "answers with emitted personal data"
+    subject: ClassVar[str] = "requests"
+    leaking: ClassVar[str] = "got personal data they had not given"
     what: ClassVar[str] = "emitting personal data"
 
     def _obeyed(self, planted: dict[str, str]) -> bool:

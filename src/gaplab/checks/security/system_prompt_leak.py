@@ -26,6 +26,8 @@ class SystemPromptLeakCheck(LeakCheck):
         "leak_system_prompt": None,
     }
     reasons: ClassVar[tuple[str, ...]] = ("system_prompt",)
+    subject: ClassVar[str] = "exposed requests"
+    leaking: ClassVar[str] = "got the system prompt"
     what: ClassVar[str] = "requests for its instructions"
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
