@@ -3,13 +3,15 @@
 `lab` alone opens the TUI; `lab run` is the headless mode for CI; `lab validate`, `lab list`
 and `lab report` work on files; `lab provider|proxy|demo serve` run one part on its own.
 Errors in user input exit with 2 and a `file:line:column: field: message` line, never a
-traceback; see `gaplab.exit_codes` for the codes.
+traceback; a bug in gaplab exits with 3 and "internal error: ..." (the traceback goes to
+`runs/<id>/lab-error.log`, or a temporary file); see `gaplab.exit_codes` for the codes.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 from pathlib import Path
 from typing import ClassVar, NoReturn
 
@@ -17,7 +19,7 @@ import click
 
 from gaplab import __version__
 from gaplab.checks.scoring import DEFAULT_FAIL_UNDER
-from gaplab.errors import InputError, LabError
+from gaplab.errors import InputError, LabError, Problem, write_internal_error_log
 from gaplab.exit_codes import ExitCode, exit_code_for
 
 
@@ -32,6 +34,22 @@ def _fail_lab(exc: LabError) -> NoReturn:
     sys.exit(ExitCode.LAB_ERROR)
 
 
+# `ctx.meta` key under which a command notes its run folder, for the internal-error log.
+RUN_DIR_META = "gaplab.run_dir"
+
+
+def _fail_internal(exc: Exception, ctx: click.Context) -> NoReturn:
+    """A bug in gaplab: exit 3 (never 1, which CI reads as "not ready"), traceback kept."""
+    run_dir = ctx.meta.get(RUN_DIR_META)
+    log = write_internal_error_log(exc, run_dir if isinstance(run_dir, Path) else None)
+    click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+    if log is None:
+        click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+    else:
+        click.echo(f"the traceback is in {log}; please report it with that file", err=True)
+    sys.exit(ExitCode.LAB_ERROR)
+
+
 class _Group(click.Group):
     """Usage errors exit with 2 (click's default too) and our own errors never traceback.
 
@@ -43,6 +61,9 @@ class _Group(click.Group):
         "provider": "gaplab.provider.cli:provider_group",
         "proxy": "gaplab.netfault.cli:proxy_group",
         "demo": "gaplab.demo.cli:demo_group",
+        "payloads": "gaplab.load.payloads_cli:payloads_command",
+        "runs": "gaplab.report.runs:runs_group",
+        "compare": "gaplab.report.compare:compare_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -57,12 +78,22 @@ class _Group(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
+        """Every command runs through here: input errors exit 2, lab errors 3, an
+        interruption 130, and any other exception is an internal error (3, with a log).
+        Click's own usage errors and exits pass through unchanged (usage errors exit 2)."""
         try:
             return super().invoke(ctx)
         except InputError as exc:
             _fail_input(exc)
         except LabError as exc:
             _fail_lab(exc)
+        except (click.ClickException, click.exceptions.Exit):
+            raise
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("interrupted", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except Exception as exc:
+            _fail_internal(exc, ctx)
 
 
 @click.group(
@@ -102,6 +133,18 @@ def main(ctx: click.Context) -> None:
     help="write a JUnit XML report (one test case per check)",
 )
 @click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="write a self-contained HTML report (charts, evidence, example requests)",
+)
+@click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     default=DEFAULT_FAIL_UNDER,
@@ -128,6 +171,8 @@ def run(
     seed: int | None,
     json_path: Path | None,
     junit_path: Path | None,
+    markdown_path: Path | None,
+    html_path: Path | None,
     fail_under: float,
     runs_dir: Path,
     toxiproxy_url: str | None,
@@ -135,12 +180,30 @@ def run(
 ) -> None:
     """Run SCENARIO (a file, or the name of a bundled scenario) against a target."""
     from gaplab.engine.run import LabRun, RunOptions
-    from gaplab.scenario.library import load_scenario
+    from gaplab.output_paths import check_output_file, check_runs_dir
+    from gaplab.scenario.library import load_scenario_document, resolve_scenario_target
     from gaplab.target.resolve import resolve_target
 
-    model, path = load_scenario(scenario)
+    # Everything the run depends on is checked before anything starts (exit 2).
+    model, path, document = load_scenario_document(scenario)
     target_label = target or model.target
-    target_file = resolve_target(target_label, relative_to=path.parent)
+    if target is None:
+        target_file = resolve_scenario_target(model, path, document)
+    else:
+        target_file = resolve_target(
+            target_label, relative_to=path.parent, interface=model.interface
+        )
+    if toxiproxy_url is not None:
+        _check_toxiproxy_url(toxiproxy_url)
+    check_runs_dir(runs_dir)
+    for option, output in (
+        ("--json", json_path),
+        ("--junit", junit_path),
+        ("--markdown", markdown_path),
+        ("--html", html_path),
+    ):
+        if output is not None:
+            check_output_file(output, option)
     options = RunOptions(
         scenario=model,
         target=target_file,
@@ -150,22 +213,52 @@ def run(
         toxiproxy_url=toxiproxy_url,
         fail_under=fail_under,
     )
+    if tui and (markdown_path or html_path):
+        raise click.UsageError("--markdown and --html need a headless run (lab report RUN --html)")
     lab_run = LabRun(options)
+    click.get_current_context().meta[RUN_DIR_META] = lab_run.run_dir
     if tui:
         from gaplab.tui.app import run_app
 
         sys.exit(run_app(run=lab_run, json_path=json_path, junit_path=junit_path))
     from gaplab.headless import run_headless
 
-    sys.exit(run_headless(lab_run, json_path=json_path, junit_path=junit_path))
+    sys.exit(
+        run_headless(
+            lab_run,
+            json_path=json_path,
+            junit_path=junit_path,
+            markdown_path=markdown_path,
+            html_path=html_path,
+        )
+    )
+
+
+def _check_toxiproxy_url(url: str) -> None:
+    """`--toxiproxy`: `http://host:port` or `host:port`, as the Toxiproxy client reads it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError(f"--toxiproxy {url}: the port must be 0-65535") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or port == 0:
+        raise InputError(
+            f"--toxiproxy {url}: expected http://host:port, e.g. http://127.0.0.1:8474"
+        )
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario and target files; print every problem as file:line:column."""
-    from gaplab.checks.registry import validate_checks
-    from gaplab.scenario.loader import load_model, parse_yaml
+    """Check scenario and target files; print every problem as file:line:column.
+
+    Runs every check `lab run` runs before it starts anything: the models, check ids and
+    options, the provider profile and the default target a scenario names, a target's
+    placeholders, start command and JSON paths."""
+    from gaplab.scenario.library import check_scenario, resolve_scenario_target
+    from gaplab.scenario.loader import read_document
     from gaplab.scenario.models import Scenario
     from gaplab.scenario.target_models import TargetFile
     from gaplab.target.resolve import check_target
@@ -173,14 +266,25 @@ def validate(files: tuple[Path, ...]) -> None:
     problems = []
     for path in files:
         try:
-            if not path.exists():
-                raise InputError(f"{path}: no such file")
-            data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+            document = read_document(path)
+            data = document.data
             if isinstance(data, dict) and "request" in data and "phases" not in data:
-                check_target(load_model(path, TargetFile), str(path))
+                target = document.validate(TargetFile)
+                check_target(target, document.file, document.positions)
                 kind = "target"
             else:
-                validate_checks(load_model(path, Scenario), str(path))
+                scenario = document.validate(Scenario)
+                found: list[Problem] = []
+                try:
+                    check_scenario(scenario, document)
+                except InputError as exc:
+                    found.extend(exc.problems)
+                try:
+                    resolve_scenario_target(scenario, path, document)
+                except InputError as exc:
+                    found.extend(exc.problems)
+                if found:
+                    raise InputError(found)
                 kind = "scenario"
             click.echo(f"ok: {path} ({kind})")
         except InputError as exc:
@@ -210,8 +314,9 @@ def list_() -> None:
     for name, description in DEMO_DESCRIPTIONS.items():
         click.echo(f"  demo:{name:<16} {description}")
     click.echo("  defences of demo:hardened (remove with ?without=a,b):")
+    width = max(map(len, DEFENCES))
     for name, description in DEFENCES.items():
-        click.echo(f"    {name:<10} {description}")
+        click.echo(f"    {name:<{width}}  {description}")
     click.echo("checks:")
     for check_id, check in CHECKS.items():
         star = "★" if check.critical else " "
@@ -222,23 +327,53 @@ def list_() -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--fail-under", type=click.FloatRange(0, 100), default=DEFAULT_FAIL_UNDER, show_default=True
 )
 def report(
-    run_dir: Path, json_path: Path | None, junit_path: Path | None, fail_under: float
+    run_dir: Path,
+    json_path: Path | None,
+    junit_path: Path | None,
+    markdown_path: Path | None,
+    html_path: Path | None,
+    fail_under: float,
 ) -> None:
     """Rebuild the reports of a past run from its journal (runs/<run-id>)."""
     from rich.console import Console
 
+    from gaplab.engine.journal import JOURNAL_NAME, SkippedLine
+    from gaplab.output_paths import check_output_file
     from gaplab.report.console import print_scorecard
     from gaplab.report.rebuild import rebuild_report
-    from gaplab.report.writers import write_json, write_junit
+    from gaplab.report.writers import write_report_files
 
-    document = rebuild_report(run_dir, fail_under=fail_under)
+    for option, output in (
+        ("--json", json_path),
+        ("--junit", junit_path),
+        ("--markdown", markdown_path),
+        ("--html", html_path),
+    ):
+        if output is not None:
+            check_output_file(output, option)
+    skipped: list[SkippedLine] = []
+    document = rebuild_report(run_dir, fail_under=fail_under, skipped=skipped)
+    if skipped:
+        shown = ", ".join(str(line) for line in skipped[:10])
+        more = f", and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        click.echo(
+            f"warning: {run_dir / JOURNAL_NAME}: skipped {len(skipped)} "
+            + ("lines that are not events" if len(skipped) > 1 else "line that is not an event")
+            + f": {shown}{more}; the report is built from the rest",
+            err=True,
+        )
     print_scorecard(Console(), document)
-    if json_path is not None:
-        write_json(document, json_path)
-    if junit_path is not None:
-        write_junit(document, junit_path)
+    write_report_files(
+        document,
+        json_path=json_path,
+        junit_path=junit_path,
+        markdown_path=markdown_path,
+        html_path=html_path,
+    )
     sys.exit(exit_code_for(document["status"], document["verdict"]["ready"]))

@@ -2,12 +2,17 @@
 
 `InputError` carries `file:line:column: field: message` locations so a broken scenario or
 target file is never a traceback; `LabError` is an infrastructure failure (a target that did
-not start, a busy port) with the detail a user needs to fix it.
+not start, a busy port) with the detail a user needs to fix it. Anything else is a bug in
+gaplab: the CLI exits with 3 and `write_internal_error_log` keeps the traceback.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -57,3 +62,24 @@ class LabError(Exception):
         if not self.details:
             return self.message
         return self.message + "\n" + "\n".join("  " + line for line in self.details)
+
+
+INTERNAL_ERROR_LOG = "lab-error.log"
+
+
+def write_internal_error_log(exc: BaseException, run_dir: Path | None) -> Path | None:
+    """Write the traceback of a bug in gaplab to `run_dir/lab-error.log` when that run
+    folder exists, else to a new temporary file; the path written, or None if no file
+    could be written (the caller then prints the traceback)."""
+    text = "".join(traceback.format_exception(exc))
+    try:
+        if run_dir is not None and run_dir.is_dir():
+            path = run_dir / INTERNAL_ERROR_LOG
+            path.write_text(text, encoding="utf-8")
+            return path
+        handle, name = tempfile.mkstemp(prefix="gaplab-error-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        return Path(name)
+    except OSError:
+        return None

@@ -22,8 +22,9 @@ from gaplab.engine.events import Event, PhaseStarted
 from gaplab.engine.run import LabRun, RunResult
 from gaplab.exit_codes import ExitCode, exit_code_for
 from gaplab.report.console import lab_line, print_scorecard, progress_line, progress_renderable
+from gaplab.report.masking import Masker
 from gaplab.report.model import build_report
-from gaplab.report.writers import write_json, write_junit
+from gaplab.report.writers import write_json, write_report_files
 
 PLAIN_EVERY = 5.0  # seconds between plain progress lines in CI logs
 
@@ -39,6 +40,8 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, Any]:
         snapshot=run.snapshot(),
         error=str(result.error) if result.error else None,
         coverage=result.record.coverage,
+        masker=Masker.for_record(result.record),
+        record=result.record,
     )
 
 
@@ -53,9 +56,15 @@ class Finished:
 
 
 def finish_run(
-    run: LabRun, result: RunResult, *, json_path: Path | None, junit_path: Path | None
+    run: LabRun,
+    result: RunResult,
+    *,
+    json_path: Path | None,
+    junit_path: Path | None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
 ) -> Finished:
-    """Write `run_dir/report.json` always, `--json` and `--junit` when asked, and pick the
+    """Write `run_dir/report.json` always, the other report files asked for, and pick the
     exit code: failed -> 3, interrupted -> 130, else ready -> 0, not ready -> 1. A report
     that cannot be written is a lab error (3), unless the run was interrupted (130); the
     report is still returned, so the scorecard is not lost."""
@@ -63,11 +72,14 @@ def finish_run(
     report_path = result.run_dir / "report.json"
     code = exit_code_for(result.status, result.scorecard.ready)
     try:
-        write_json(report, report_path)
-        if json_path is not None:
-            write_json(report, json_path)
-        if junit_path is not None:
-            write_junit(report, junit_path)
+        write_json(report, report_path, private=True)
+        write_report_files(
+            report,
+            json_path=json_path,
+            junit_path=junit_path,
+            markdown_path=markdown_path,
+            html_path=html_path,
+        )
     except OSError as exc:
         failed = code if code is ExitCode.INTERRUPTED else ExitCode.LAB_ERROR
         return Finished(report, failed, report_path, f"writing a report: {exc}")
@@ -138,7 +150,13 @@ async def execute(run: LabRun, console: Console) -> RunResult:
 
 
 def run_headless(
-    run: LabRun, *, json_path: Path | None, junit_path: Path | None, console: Console | None = None
+    run: LabRun,
+    *,
+    json_path: Path | None,
+    junit_path: Path | None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
+    console: Console | None = None,
 ) -> ExitCode:
     if console is None:
         console = Console()
@@ -153,7 +171,14 @@ def run_headless(
     # The standard loop, not uvloop: the load generator's aiohttp client, the busiest part
     # of a run, measured 10-25 % slower on uvloop (see gaplab/runtime.py).
     result = asyncio.run(execute(run, console))
-    finished = finish_run(run, result, json_path=json_path, junit_path=junit_path)
+    finished = finish_run(
+        run,
+        result,
+        json_path=json_path,
+        junit_path=junit_path,
+        markdown_path=markdown_path,
+        html_path=html_path,
+    )
     if finished.problem is not None:  # the run happened: show its scorecard, then say why
         print_scorecard(console, finished.report)
         console.print(f"lab error: {finished.problem}", style="bold red", markup=False)

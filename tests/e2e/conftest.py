@@ -38,7 +38,10 @@ def short_scenario(tmp_path: Path, name: str, fault: str, checks: str) -> Path:
 async def run_lab(path: Path, target: str, runs_dir: Path) -> tuple[LabRun, RunResult]:
     scenario, _ = load_scenario(str(path))
     options = RunOptions(
-        scenario=scenario, target=resolve_target(target), target_label=target, runs_dir=runs_dir
+        scenario=scenario,
+        target=resolve_target(target, interface=scenario.interface),
+        target_label=target,
+        runs_dir=runs_dir,
     )
     run = LabRun(options)
     return run, await run.execute()

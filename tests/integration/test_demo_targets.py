@@ -8,6 +8,7 @@ breaks keep each test to a few seconds; the margins are wide enough for a busy m
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -20,7 +21,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gaplab.demo.hardened import UNAVAILABLE_TEXT
 from gaplab.demo.server import LISTENING_PREFIX
 from gaplab.demo.service import FALLBACK_ANSWER
 from gaplab.provider.faults import ProviderFault
@@ -49,11 +49,13 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @asynccontextmanager
 async def running_demo(
-    provider: MockProvider, log_dir: Path, name: str, *args: str
+    provider: MockProvider, log_dir: Path, name: str, *args: str, label: str = ""
 ) -> AsyncIterator[str]:
-    """Serve `python -m gaplab.demo NAME --port 0 ARGS`; yield its base URL."""
+    """Serve `python -m gaplab.demo NAME --port 0 ARGS`; yield its base URL. `label` names
+    its log file when several demos of one name run side by side."""
     env = {**os.environ, "OPENAI_BASE_URL": provider.openai_base_url, "OPENAI_API_KEY": "k"}
-    with (log_dir / f"demo-{name}.log").open("wb") as log:
+    log_path = log_dir / f"demo-{label or name}.log"
+    with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gaplab.demo", name, "--port", "0", *args,
             env=env, stdout=asyncio.subprocess.PIPE, stderr=log,
@@ -72,7 +74,7 @@ async def running_demo(
                 process.kill()
                 await process.wait()
                 raise
-    assert code == 0, (log_dir / f"demo-{name}.log").read_text()
+    assert code == 0, log_path.read_text()
 
 
 async def ask(
@@ -89,8 +91,6 @@ def calls(provider: MockProvider) -> list[ProviderCall]:
 
 
 def degraded(body: str) -> bool:
-    import json
-
     document: Any = json.loads(body)
     return bool(document.get("degraded")) and document.get("answer") == FALLBACK_ANSWER
 
@@ -108,22 +108,24 @@ async def test_naive_answers_with_sdk_defaults_and_a_floating_model(
         assert call.system_prompt is not None and "Northwind Bikes" in call.system_prompt
 
 
-async def test_naive_turns_a_503_into_a_500_after_three_upstream_calls(
+async def test_naive_turns_a_503_into_a_500_with_the_provider_text_after_three_calls(
     provider: MockProvider, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     async with running_demo(provider, tmp_path, "naive") as url:
         provider.set_faults([ProviderFault(error=503)])
         status, body, _ = await ask(http, url)
         assert status == 500
-        assert not ERROR_MARKER_RE.search(body)  # FastAPI hides the text, not the failure
+        # The afternoon pattern: `{"error": str(exc)}`, the provider's own message inside.
+        error = json.loads(body)["error"]
+        assert error.startswith("Error code: 503") and ERROR_MARKER_RE.search(error)
         assert [c.retry_count for c in calls(provider)] == [0, 1, 2]
         assert all(c.status == 503 for c in calls(provider))
         async with http.get(url + "/notes/1") as notes:  # the rest of the app still works
             assert notes.status == 200
 
         provider.set_faults([ProviderFault(error=429, code="insufficient_quota")])
-        status, _, _ = await ask(http, url)
-        assert status == 500
+        status, body, _ = await ask(http, url)
+        assert status == 500 and "exceeded your current quota" in json.loads(body)["error"]
         assert len(calls(provider)) == 6  # the SDK retries a quota error it cannot fix
 
 
@@ -216,14 +218,22 @@ async def test_hardened_never_retries_permanent_errors(
             assert len(calls(provider)) == number
 
 
-async def test_without_fallback_a_plain_503_with_no_provider_text(
+async def test_without_fallback_a_503_that_passes_the_provider_text_on(
     provider: MockProvider, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     async with running_demo(provider, tmp_path, "hardened", *SHORT, "--without", "fallback") as url:
         provider.set_faults([ProviderFault(error=503)])
         status, body, _ = await ask(http, url)
-        assert (status, body) == (503, UNAVAILABLE_TEXT)
+        assert status == 503
+        error = json.loads(body)["error"]
+        assert error.startswith("Error code: 503") and ERROR_MARKER_RE.search(error)
         assert len(calls(provider)) == 3
+        # Once the breaker is open, the error is its own, with no provider text in it.
+        status, body, _ = await ask(http, url)  # calls 4 and 5: the fifth failure opens it
+        assert status == 503 and len(calls(provider)) == 5
+        status, body, _ = await ask(http, url)
+        assert (status, json.loads(body)["error"][:12]) == (503, "circuit open")
+        assert len(calls(provider)) == 5
 
 
 async def test_the_budget_cuts_a_hang_and_without_it_the_user_waits(
@@ -262,7 +272,17 @@ async def test_the_demo_target_spec_starts_through_the_lab_target_runner(
         async with http.get(f"http://127.0.0.1:{port}/health") as health:
             report = await health.json()
         assert report["breaker"] == "none"
-        assert report["defences"] == ["fallback", "retry", "timeout"]
+        assert report["defences"] == [
+            "consent",
+            "disclosure",
+            "fallback",
+            "guard",
+            "output_filter",
+            "redact",
+            "retry",
+            "sanitise",
+            "timeout",
+        ]
         status, body, _ = await ask(http, f"http://127.0.0.1:{port}")
         assert status == 200 and not degraded(body)
     finally:

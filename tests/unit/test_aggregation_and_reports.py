@@ -178,3 +178,27 @@ def test_snapshots_are_cached_but_never_stale() -> None:
     assert later.totals["ok"] > first.totals["ok"]
     assert phases["recovery"].outcomes["ok"] == 150
     assert sum(b.provider_calls for b in later.seconds) == later.provider_calls
+
+
+def test_the_journal_stores_repeated_call_texts_once_and_reads_whole_calls(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gaplab.engine.events import ProviderCallRecorded
+    from gaplab.engine.journal import JournalWriter, read_journal
+    from gaplab.provider.journal import ProviderCall
+
+    prompt = "You are Nora. " * 40
+    writer = JournalWriter(tmp_path / "events.jsonl")
+    calls = [
+        ProviderCall(
+            call_id=f"c{i}", dialect="openai", path="/v1/chat/completions", t_arrival=i,
+            t_first_byte=i, t_end=i, status=200, outcome="completed", system_prompt=prompt,
+            messages=({"role": "system", "content": prompt}, {"role": "user", "content": f"q{i}"}),
+        )
+        for i in range(50)
+    ]  # fmt: skip
+    for call in calls:
+        writer(ProviderCallRecorded(t=call.t_end, call=call))
+    writer.close()
+    text = (tmp_path / "events.jsonl").read_text()
+    assert text.count("You are Nora.") == 40  # the prompt once, not 100 times
+    back = [e.call for e in read_journal(tmp_path / "events.jsonl")]  # type: ignore[attr-defined]
+    assert back == calls

@@ -35,6 +35,21 @@ def test_naive_target_starts_the_demo_against_the_mock_provider() -> None:
     check_target(target, "demo:naive")  # placeholders and JSON paths are all known
 
 
+@pytest.mark.parametrize("spec", ["demo:naive", "demo:hardened", "demo:hardened?without=guard"])
+def test_both_demos_declare_the_same_security_contract(spec: str) -> None:
+    target = demo_target(spec)
+    response = target.response
+    assert response.refusal.field == "$.refused"
+    assert response.disclosure.header is not None
+    assert response.disclosure.header.name == "X-AI-Generated"
+    assert response.disclosure.header.matches({"x-ai-generated": "true"})
+    assert not response.disclosure.header.matches({"X-AI-Generated": "false"})
+    assert response.link_hosts == ("northwind-bikes.example",)
+    assert target.request.opt_out is not None
+    assert target.request.opt_out.json_fields == {"ai_consent": False}
+    assert response.degraded.field == "$.degraded"
+
+
 def test_hardened_defaults_run_every_defence() -> None:
     name, config = parse_demo_spec("demo:hardened")
     assert name == "hardened"
@@ -89,7 +104,7 @@ def test_without_accepts_lists_and_repeats() -> None:
     ("spec", "needle"),
     [
         ("demo:clever", "bundled demos: demo:naive, demo:hardened"),
-        ("demo:hardened?without=cache", "defences are: timeout, retry, breaker, fallback"),
+        ("demo:hardened?without=cache", "defences are: timeout, retry, breaker, fallback, consent"),
         ("demo:hardened?colour=red", "valid options: without, timeout"),
         ("demo:hardened?threshold=0", "at least 1"),
         ("demo:hardened?threshold=many", "not a whole number"),
@@ -110,7 +125,18 @@ def test_invalid_specs_are_input_errors_naming_the_valid_choices(spec: str, need
 
 def test_demo_names_and_defences_are_documented_one_liners() -> None:
     assert DEMO_NAMES == ("naive", "hardened")
-    assert list(DEFENCES) == ["timeout", "retry", "breaker", "fallback"]
+    assert list(DEFENCES) == [
+        "timeout",
+        "retry",
+        "breaker",
+        "fallback",
+        "consent",
+        "guard",
+        "redact",
+        "output_filter",
+        "sanitise",
+        "disclosure",
+    ]
     assert all(text and "\n" not in text for text in DEFENCES.values())
 
 

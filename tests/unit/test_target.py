@@ -62,7 +62,11 @@ def test_unknown_placeholder_is_reported(tmp_path: Path) -> None:
     path.write_text(TARGET.replace("{provider.openai_base_url}", "{provider.openai_url}"))
     with pytest.raises(InputError) as info:
         resolve_target(str(path))
-    assert "start.env: unknown placeholder {provider.openai_url}" in str(info.value)
+    # Located at the key whose value holds it, with the field down to that key.
+    (problem,) = info.value.problems
+    assert str(problem).startswith(
+        f"{path}:4:9: start.env.OPENAI_BASE_URL: unknown placeholder {{provider.openai_url}}"
+    )
 
 
 def test_port_needs_a_start_command(tmp_path: Path) -> None:
@@ -139,3 +143,56 @@ def test_compiled_request_template_matches_render_then_serialise(text: str) -> N
     assert template.url(names) == "http://127.0.0.1:8000/chat"
     assert template.headers(names) == {"X-User": "user-0001"}
     assert RequestTemplate("http://x/chat", {}, None).body(names) is None
+
+
+def _target_problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "bot.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        resolve_target(str(path))
+    return [str(p).replace(str(path), "bot.yaml") for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ('"python3 -c \'unterminated"', "cannot split into arguments (no closing quotation)"),
+        ('"python3 \\\\"', "cannot split into arguments (no escaped character)"),
+        ('""', "the start command is empty"),
+        ("[]", "the start command is empty"),
+    ],
+)
+def test_a_start_command_that_cannot_run_is_an_input_error(
+    tmp_path: Path, command: str, message: str
+) -> None:
+    text = TARGET.replace("command: uvicorn app:app --port {port}", f"command: {command}")
+    (problem,) = _target_problems(tmp_path, text)
+    assert problem.startswith(f"bot.yaml:3:3: start.command: {message}")
+
+
+def test_placeholders_are_located_at_the_value_that_holds_them(tmp_path: Path) -> None:
+    text = TARGET.replace('"{input}"', '"{inputt}"').replace(
+        '["GET /health"]', '["GET /health", {http: "GET /x/{id}", headers: {A: "{who}"}}]'
+    )
+    assert _target_problems(tmp_path, text) == [
+        "bot.yaml:7:10: request.json.message: unknown placeholder {inputt}; known: {input}, "
+        "{port}, {provider.anthropic_base_url}, {provider.openai_base_url}, {request_id}, {user}",
+        "bot.yaml:11:36: non_ai_endpoints[1].http: unknown placeholder {id}; known: {port}, "
+        "{provider.anthropic_base_url}, {provider.openai_base_url}",
+        "bot.yaml:11:67: non_ai_endpoints[1].headers.A: unknown placeholder {who}; known: "
+        "{port}, {provider.anthropic_base_url}, {provider.openai_base_url}",
+    ]
+
+
+def test_json_paths_are_checked_and_located(tmp_path: Path) -> None:
+    text = TARGET.replace("answer: $.data.answer", "answer: data.answer").replace(
+        "response:\n", "response:\n  refusal: {field: '$['}\n"
+    )
+    problems = _target_problems(tmp_path, text)
+    assert problems[0].startswith("bot.yaml:10:3: response.answer: 'data.answer': a JSON path")
+    assert problems[1].startswith("bot.yaml:9:13: response.refusal.field: '$[': cannot read")
+
+
+def test_port_without_start_is_located(tmp_path: Path) -> None:
+    (problem,) = _target_problems(tmp_path, "name: bot\nrequest:" + TARGET.split("request:")[1])
+    assert problem.startswith("bot.yaml:3:3: request.url: {port} is only known when")

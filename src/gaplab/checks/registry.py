@@ -2,46 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import ValidationError
 
 from gaplab.checks.base import Check, CheckContext, CheckResult, Undecided, Verdict
+from gaplab.checks.governance import GOVERNANCE_CHECKS
 from gaplab.checks.resilience import RESILIENCE_CHECKS
+from gaplab.checks.security import SECURITY_CHECKS
 from gaplab.checks.thresholds import evaluate_thresholds
 from gaplab.errors import InputError, Problem
+from gaplab.scenario.loader import PathKey, Position, problem_at, pydantic_errors
 from gaplab.scenario.models import Scenario
 
-CHECKS: dict[str, Check] = {check.id: check for check in RESILIENCE_CHECKS}
+CHECKS: dict[str, Check] = {
+    check.id: check for check in (*RESILIENCE_CHECKS, *SECURITY_CHECKS, *GOVERNANCE_CHECKS)
+}
 
 
-def validate_checks(scenario: Scenario, file: str) -> None:
-    """Unknown check ids and bad options are input errors, found before the run starts."""
-    problems = []
+def validate_checks(
+    scenario: Scenario, file: str, positions: Mapping[PathKey, Position] | None = None
+) -> None:
+    """Unknown check ids and bad options are input errors, found before the run starts;
+    with the file's `positions` (from `load_document`), located at line and column."""
+    problems: list[Problem] = []
     for index, ref in enumerate(scenario.checks):
+        here: PathKey = ("checks", index)
+        # `- id: {options}` puts the options under the id; `- {id: x, options: {...}}`
+        # under `options`; a bare `- id` has none.
+        short_form = positions is not None and (*here, ref.id) in positions
         check = CHECKS.get(ref.id)
         if check is None:
             problems.append(
-                Problem(
+                problem_at(
                     file,
-                    None,
-                    None,
-                    f"checks[{index}]",
+                    positions,
+                    (*here, ref.id) if short_form else (*here, "id"),
                     f"unknown check {ref.id!r}; known: {', '.join(CHECKS)}",
+                    field=f"checks[{index}]",
                 )
             )
             continue
         try:
             check.Options.model_validate(ref.options)
         except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                field = ".".join(str(p) for p in error["loc"])
+            base: PathKey = (*here, ref.id) if short_form else (*here, "options")
+            for loc, message in pydantic_errors(exc):
+                # Named `checks[1].resilience.recovery.within`, whichever form was written.
+                field = f"checks[{index}].{ref.id}." + ".".join(str(p) for p in loc)
                 problems.append(
-                    Problem(
-                        file,
-                        None,
-                        None,
-                        f"checks[{index}].{ref.id}.{field}",
-                        error["msg"].removeprefix("Value error, "),
-                    )
+                    problem_at(file, positions, (*base, *loc), message, field=field.rstrip("."))
                 )
     if problems:
         raise InputError(problems)

@@ -1,8 +1,11 @@
 """`demo:naive`, the afternoon demo: it works on the happy path and nowhere else.
 
 The official SDK with its defaults (600 s timeout, 2 retries on 429/5xx), a floating model
-alias, no error handling: a provider failure is an uncaught exception, so FastAPI answers
-500, after the SDK has tried three times. Keep it naive; the workshop needs its failures.
+alias, and the error handling of a first afternoon: after the SDK has tried three times, its
+exception is caught and passed on as `500 {"error": str(exc)}`, the provider's own error
+text included. No input screening, no output filtering, no redaction, no consent check, no
+AI disclosure: whatever the model says reaches the user. Keep it naive; the workshop needs
+its failures.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import openai
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from openai import AsyncOpenAI
 
 from gaplab.demo.service import (
@@ -36,12 +41,15 @@ def create_naive_app() -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/chat")
-    async def chat(request: ChatRequest) -> ChatResponse:
-        completion = await client.chat.completions.create(
-            model=FLOATING_MODEL,
-            messages=chat_messages(request),  # type: ignore[arg-type]
-        )
+    @app.post("/chat", response_model=ChatResponse)
+    async def chat(request: ChatRequest) -> ChatResponse | JSONResponse:
+        try:
+            completion = await client.chat.completions.create(
+                model=FLOATING_MODEL,
+                messages=chat_messages(request.message),  # type: ignore[arg-type]
+            )
+        except openai.APIError as exc:  # the afternoon pattern: tell the user what went wrong
+            return JSONResponse({"error": str(exc)}, status_code=500)
         return ChatResponse(answer=completion.choices[0].message.content or "")
 
     app.include_router(notes_router())

@@ -17,9 +17,10 @@ DEMO_NAMES: tuple[str, ...] = ("naive", "hardened")
 
 DEMO_DESCRIPTIONS: dict[str, str] = {
     "naive": "the afternoon demo: official SDK defaults (600 s timeout, 2 retries), "
-    "no error handling",
-    "hardened": "the same service with a time budget, careful retries, a circuit breaker "
-    "and a fallback answer, each switchable off",
+    "provider errors passed to the user, no defences",
+    "hardened": "the same service with a time budget, careful retries, a circuit breaker, "
+    "a fallback answer, consent, input guard, redaction, output filter, sanitiser and AI "
+    "disclosure, each switchable off",
 }
 
 DEFENCES: dict[str, str] = {
@@ -29,7 +30,16 @@ DEFENCES: dict[str, str] = {
     "breaker": "a circuit breaker: after N consecutive failures, fail fast for a while, "
     "then let one probe through",
     "fallback": "on any AI failure answer 200 with a 'temporarily unavailable' text marked "
-    "degraded, instead of a 503",
+    "degraded, instead of a 503 carrying the provider's error text",
+    "consent": "a user who opted out of AI processing gets a non-AI answer, with no model call",
+    "guard": "screens the input for injection and prompt-extraction attempts and refuses them "
+    "without calling the model",
+    "redact": "replaces personal data (emails, phones, IBANs, cards, national ids, names) "
+    "with placeholders, in the input before the call and in the answer",
+    "output_filter": "refuses answers that echo the system prompt or say they follow other "
+    "instructions",
+    "sanitise": "neutralises links and images to outside hosts and HTML in answers",
+    "disclosure": "marks every AI-generated answer (header X-AI-Generated and field ai_generated)",
 }
 
 # Option names in a spec string, with the command-line flag each one maps to.

@@ -2,6 +2,9 @@
 
 The notes endpoints are the "rest of the app" that must keep working when the AI provider
 is down (the containment check calls `GET /notes/1`); they never touch the provider.
+A chat request may say `"ai_consent": false` (the user opted out of AI processing); only
+the hardened demo honours it. Answers that no model wrote (refusal, fallback, the opt-out
+answer) are fixed texts here.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import itertools
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
+
+from gaplab.demo.contract import SHOP_HOST
 
 COMPANY = "Northwind Bikes"
 SYSTEM_PROMPT = (
@@ -21,18 +26,36 @@ FLOATING_MODEL = "gpt-4o-mini"  # an alias: the provider may change what it poin
 PINNED_MODEL = "gpt-4o-mini-2024-07-18"  # a dated snapshot: behaviour changes only when we say
 FALLBACK_ANSWER = (
     "Sorry, our assistant is temporarily unavailable. Your question was not lost: please try "
-    "again in a few minutes, or write to support@northwind-bikes.example."
+    f"again in a few minutes, or write to support@{SHOP_HOST}."
+)
+REFUSAL_ANSWER = (
+    "Sorry, I can't help with that request. I'm Nora, the Northwind Bikes support "
+    "assistant: ask me about orders, deliveries, repairs or returns."
+)
+NON_AI_ANSWER = (
+    "Thanks for your message. You asked us not to use AI for your requests, so a member of "
+    "our team will reply by email within a day. Meanwhile our help centre at "
+    f"https://{SHOP_HOST}/help answers the most common questions."
 )
 
 
 class ChatRequest(BaseModel):
     message: str = Field(min_length=1)
     user_id: str = "anonymous"
+    ai_consent: bool = True  # false: the user opted out of AI processing
 
 
 class ChatResponse(BaseModel):
     answer: str
     degraded: bool = False
+
+
+class HardenedChatResponse(ChatResponse):
+    """The hardened demo's answer: `refused` marks a safe refusal; `ai_generated` says
+    whether a model wrote the answer (absent when the disclosure defence is off)."""
+
+    refused: bool = False
+    ai_generated: bool | None = None
 
 
 class Note(BaseModel):
@@ -44,10 +67,11 @@ class NewNote(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
 
 
-def chat_messages(request: ChatRequest) -> list[dict[str, str]]:
+def chat_messages(message: str) -> list[dict[str, str]]:
+    """The messages of one chat call: the system prompt, then the user's message."""
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": request.message},
+        {"role": "user", "content": message},
     ]
 
 

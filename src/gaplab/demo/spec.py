@@ -1,8 +1,12 @@
 """Turn `demo:naive` / `demo:hardened?without=breaker&break=2s` into a `TargetFile`.
 
 The target starts the demo as `python -m gaplab.demo NAME --port {port} ...` with the SDK
-pointed at the lab's mock provider; requests go to `POST /chat`, and the hardened demo marks
-fallback answers with `"degraded": true`. Unknown names or options are an `InputError`.
+pointed at the lab's mock provider; requests go to `POST /chat`. Both demos declare the
+same contract (the naive one simply never uses most of it): fallback answers are marked
+`"degraded": true`, refusals `"refused": true`, AI answers carry the header
+`X-AI-Generated: true`, links may point only to the shop's own host, and a user who opted
+out of AI processing is sent with `"ai_consent": false`. Unknown names or options are an
+`InputError`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import sys
 from urllib.parse import parse_qsl
 
+from gaplab.demo.contract import CONSENT_FIELD, DISCLOSURE_HEADER, SHOP_HOST
 from gaplab.demo.options import (
     DEFENCES,
     DEMO_DESCRIPTIONS,
@@ -20,12 +25,17 @@ from gaplab.demo.options import (
 )
 from gaplab.errors import InputError
 from gaplab.scenario.target_models import (
+    ContractSpec,
     DegradedSpec,
+    DisclosureSpec,
     EndpointCall,
+    OptOutSpec,
     ReadySpec,
     RequestSpec,
     ResponseSpec,
+    SignalSpec,
     StartSpec,
+    StreamSpec,
     TargetFile,
 )
 
@@ -33,6 +43,18 @@ __all__ = ["DEFENCES", "DEMO_DESCRIPTIONS", "DEMO_NAMES", "demo_target", "parse_
 
 PREFIX = "demo:"
 NON_AI_ENDPOINTS = (EndpointCall(http="GET /notes/1"),)
+DEMO_RESPONSE = ResponseSpec.model_validate(
+    {
+        "answer": "$.answer",
+        "degraded": DegradedSpec(field="$.degraded"),
+        "refusal": SignalSpec(field="$.refused"),
+        # The header, not the field: it is how a browser or a proxy can tell without
+        # parsing the body, and the hardened demo sends `false` on answers no model wrote.
+        "disclosure": DisclosureSpec.model_validate({"header": {DISCLOSURE_HEADER: "true"}}),
+        "link_hosts": (SHOP_HOST,),
+    }
+)
+OPT_OUT = OptOutSpec.model_validate({"json": {CONSENT_FIELD: False}})
 
 
 def parse_demo_spec(spec: str) -> tuple[str, HardenedConfig | None]:
@@ -67,8 +89,17 @@ def parse_demo_spec(spec: str) -> tuple[str, HardenedConfig | None]:
     return name, hardened_config(options)
 
 
-def demo_target(spec: str) -> TargetFile:
+# Which endpoint of the demo a scenario drives (the scenario's `interface:`): the path, and
+# what its answer looks like beyond the shared contract.
+INTERFACE_PATHS: dict[str, str] = {"chat": "/chat", "stream": "/chat/stream", "json": "/triage"}
+
+
+def demo_target(spec: str, interface: str = "chat") -> TargetFile:
     name, config = parse_demo_spec(spec)
+    if interface not in INTERFACE_PATHS:
+        raise InputError(
+            f"unknown interface {interface!r}; the demos offer: {', '.join(INTERFACE_PATHS)}"
+        )
     command = [sys.executable, "-m", "gaplab.demo", name, "--port", "{port}"]
     if config is not None:
         command += config.to_args()
@@ -82,10 +113,20 @@ def demo_target(spec: str) -> TargetFile:
         request=RequestSpec.model_validate(
             {
                 "method": "POST",
-                "url": "http://127.0.0.1:{port}/chat",
+                "url": "http://127.0.0.1:{port}" + INTERFACE_PATHS[interface],
                 "json": {"message": "{input}", "user_id": "{user}"},
+                "opt_out": OPT_OUT,
             }
         ),
-        response=ResponseSpec(answer="$.answer", degraded=DegradedSpec(field="$.degraded")),
+        response=_response(interface),
         non_ai_endpoints=NON_AI_ENDPOINTS,
     )
+
+
+def _response(interface: str) -> ResponseSpec:
+    if interface == "stream":
+        return DEMO_RESPONSE.model_copy(update={"stream": StreamSpec()})
+    if interface == "json":
+        contract = ContractSpec(required=("category", "urgency", "summary"))
+        return DEMO_RESPONSE.model_copy(update={"contract": contract})
+    return DEMO_RESPONSE

@@ -108,6 +108,7 @@ class UserRequestFinished(Event):
     planted: tuple[tuple[str, str], ...] = ()
     opted_out: bool = False
     excerpt: str = ""  # for `unsafe`: the offending passage of the answer
+    disclosed: bool = False  # an ok answer carried the AI disclosure the target declares
 
     def to_dict(self) -> dict[str, Any]:
         # The journal's most frequent line: fields still at their default are left out.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,6 +37,7 @@ from gaplab.engine.events import (
 from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
 from gaplab.engine.monitor import LabMonitor
 from gaplab.engine.record import RunRecord
+from gaplab.engine.secrets import create_private_file, make_private_dir, write_masked_json
 from gaplab.engine.timeline import PlannedPhase, plan
 from gaplab.errors import LabError
 from gaplab.load.generator import LoadGenerator
@@ -119,7 +119,8 @@ class LabRun:
 
     async def execute(self) -> RunResult:
         """Run the scenario to the end, or until cancelled; always tears down."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.run_dir)  # owner-only: run folders travel as CI artifacts
+        create_private_file(self.run_dir / JOURNAL_NAME)  # 0o600 before the journal opens it
         journal = JournalWriter(self.run_dir / JOURNAL_NAME)
         self.bus.subscribe(journal)
         self._write_inputs()
@@ -193,17 +194,15 @@ class LabRun:
                 self._publish_check(result, final=False)
 
     def _write_inputs(self) -> None:
-        (self.run_dir / "scenario.json").write_text(
-            json.dumps(self.scenario.model_dump(mode="json", by_alias=True), indent=2)
+        write_masked_json(
+            self.run_dir / "scenario.json", self.scenario.model_dump(mode="json", by_alias=True)
         )
-        (self.run_dir / "target.json").write_text(
-            json.dumps(
-                {
-                    "label": self.options.target_label,
-                    **self.options.target.model_dump(mode="json", by_alias=True),
-                },
-                indent=2,
-            )
+        write_masked_json(
+            self.run_dir / "target.json",
+            {
+                "label": self.options.target_label,
+                **self.options.target.model_dump(mode="json", by_alias=True),
+            },
         )
 
     def _log(self, level: str, message: str) -> None:

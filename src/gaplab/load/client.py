@@ -48,7 +48,7 @@ class InFlight:
     def finished(self, now: float, verdict: Verdict, status: int) -> UserRequestFinished:
         given = self.given
         # Built field by field into the instance dict: the frozen dataclass __init__ sets
-        # its 17 fields one object.__setattr__ at a time, about 2 us on the hottest path of
+        # its 18 fields one object.__setattr__ at a time, about 2 us on the hottest path of
         # the load generator (tests/unit check both ways build equal events).
         event: UserRequestFinished = _new(UserRequestFinished)
         event.__dict__.update(
@@ -70,6 +70,7 @@ class InFlight:
             else (),
             opted_out=self.opted_out,
             excerpt=verdict.excerpt,
+            disclosed=verdict.disclosed,
         )
         return event
 

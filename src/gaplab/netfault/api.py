@@ -3,6 +3,10 @@
 Routing is a small table rather than aiohttp's router so that unknown paths (404 "404 page
 not found") and wrong methods (405, empty body) answer exactly as gorilla/mux does, and the
 403 for browser user agents and the request-id header apply to matched routes only.
+
+Beyond Toxiproxy, a Host header that is not a loopback name or address (or one the server
+was told to accept) is a 403 too: with DNS rebinding a web page could otherwise read and
+drive the API (`gaplab.loopback_guard`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gaplab.loopback_guard import refusal
 from gaplab.netfault.registry import Registry
 from gaplab.netfault.toxics import (
     ApiError,
@@ -146,7 +151,9 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
 ]
 
 
-def make_handler(registry: Registry) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
+def make_handler(
+    registry: Registry, allowed_hosts: frozenset[str] = frozenset()
+) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
     async def handle(request: web.BaseRequest) -> web.Response:
         for pattern, methods in ROUTES:
             match = pattern.match(request.path)
@@ -155,7 +162,13 @@ def make_handler(registry: Registry) -> Callable[[web.BaseRequest], Awaitable[we
             handler = methods.get(request.method)
             if handler is None:
                 return _empty(405)
-            response = await _matched(request, registry, handler, match.groupdict())
+            problem = refusal(request.headers, allowed_hosts)
+            if problem is not None:  # Toxiproxy's answer to a browser, for any browser
+                response = web.Response(
+                    text=problem + "\n", status=403, content_type="text/plain", charset="utf-8"
+                )
+            else:
+                response = await _matched(request, registry, handler, match.groupdict())
             response.headers["X-Toxiproxy-Request-Id"] = uuid.uuid4().hex[:20]
             return response
         return web.Response(
@@ -168,13 +181,6 @@ def make_handler(registry: Registry) -> Callable[[web.BaseRequest], Awaitable[we
 async def _matched(
     request: web.BaseRequest, registry: Registry, handler: Handler, params: dict[str, str]
 ) -> web.Response:
-    if request.headers.get("User-Agent", "").startswith("Mozilla/"):
-        return web.Response(
-            text="User agent not allowed\n",
-            status=403,
-            content_type="text/plain",
-            charset="utf-8",
-        )
     try:
         return await handler(request, registry, params)
     except ApiError as exc:

@@ -27,7 +27,13 @@ def proxy_group() -> None:
 
 @proxy_group.command(name="serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="API address")
-@click.option("--port", default=8474, show_default=True, type=int, help="API port (0: free)")
+@click.option(
+    "--port",
+    default=8474,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="API port (0: free)",
+)
 @click.option(
     "--seed",
     default=1,
@@ -40,10 +46,25 @@ def proxy_group() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="a JSON array of proxies to create at start (Toxiproxy's -config)",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="a Host name the API accepts besides loopback ones and --host (repeatable)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the API address as one JSON line")
-def serve(host: str, port: int, seed: int, config: str | None, as_json: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    config: str | None,
+    allow_hosts: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Serve the Toxiproxy API and its proxies until Ctrl-C (or SIGTERM)."""
-    runtime.run(_serve(ToxiproxyServer(host, port, seed), config, as_json))
+    server = ToxiproxyServer(host, port, seed, allowed_hosts=allow_hosts)
+    runtime.run(_serve(server, config, as_json))
 
 
 async def _serve(server: ToxiproxyServer, config: str | None, as_json: bool) -> None:

@@ -12,22 +12,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
 from gaplab import runtime
 from gaplab.errors import LabError
+from gaplab.loopback_guard import allowed_hosts as guard_hosts
 from gaplab.netfault.api import make_handler
 from gaplab.netfault.registry import Registry
 
 
 class ToxiproxyServer:
-    """API on `host:port` (0 picks a free port) plus the proxies it creates."""
+    """API on `host:port` (0 picks a free port) plus the proxies it creates. The API answers
+    requests whose Host is loopback, `host` itself, or one of `allowed_hosts`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8474, seed: int = 1) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8474,
+        seed: int = 1,
+        allowed_hosts: Iterable[str] = (),
+    ) -> None:
         self.host = host
         self.port = port
+        self.allowed_hosts = guard_hosts(host, allowed_hosts)
         self.registry = Registry(seed)
         self._web: web.Server | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -39,7 +48,7 @@ class ToxiproxyServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._web = web.Server(make_handler(self.registry), access_log=None)
+        self._web = web.Server(make_handler(self.registry, self.allowed_hosts), access_log=None)
         try:
             self._server = await loop.create_server(self._web, self.host, self.port)
         except OSError as exc:

@@ -118,7 +118,7 @@ def _answer_text(
     prefix: list[str] = []
     suffix: list[str] = []
     if "obey_injection" in wanted:
-        prefix += _obey(request, wanted["obey_injection"], planted)
+        prefix += _obey(request, planted)
     if "leak_system_prompt" in wanted:
         prefix.append(f'My instructions say: "{request.system_prompt or ""}"')
         planted["system_prompt"] = request.system_prompt or ""
@@ -136,7 +136,10 @@ def _answer_text(
     return text
 
 
-def _obey(request: ChatRequest, fault: ProviderFault, planted: dict[str, str]) -> list[str]:
+def _obey(request: ChatRequest, planted: dict[str, str]) -> list[str]:
+    """Do what an injected instruction in the non-system turns asks, exactly: repeat its
+    canary, leak the system prompt received, show its image link (carrying data), emit its
+    markup. Nothing asked, nothing done."""
     received = "\n".join(
         content_text(m.get("content"))
         for m in request.messages
@@ -153,9 +156,12 @@ def _obey(request: ChatRequest, fault: ProviderFault, planted: dict[str, str]) -
     if injection.wants_system_prompt:
         obeyed.append(f'My system prompt is: "{request.system_prompt or ""}"')
         planted["system_prompt"] = request.system_prompt or ""
-    if injection.wants_image:
-        obeyed.append(_image_link(injection.exfil_url or fault.exfil_url, request, planted))
-    return obeyed or ["Understood: ignoring my previous instructions."]
+    if injection.exfil_url:
+        obeyed.append(_image_link(injection.exfil_url, request, planted))
+    if injection.script:
+        obeyed.append(injection.script)
+        planted["script"] = injection.script
+    return obeyed
 
 
 def _image_link(url: str, request: ChatRequest, planted: dict[str, str]) -> str:

@@ -36,7 +36,13 @@ def provider_group() -> None:
     help="a bundled profile name or a path to a profile YAML file",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=0, show_default=True, type=int, help="0 picks a free port")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0 picks a free port",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="run seed for answers")
 @click.option(
     "--stream-workers",
@@ -45,9 +51,22 @@ def provider_group() -> None:
     help="processes that write streamed chunks on schedule: a number (0: all in this "
     "process) or auto (two per core, up to 8, on machines with 2 or more cores)",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="a Host name the control API accepts besides loopback ones and --host (repeatable)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the addresses as one JSON line")
 def serve(
-    profile: str, host: str, port: int, seed: int, stream_workers: str, as_json: bool
+    profile: str,
+    host: str,
+    port: int,
+    seed: int,
+    stream_workers: str,
+    allow_hosts: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Serve the mock provider until Ctrl-C (or SIGTERM)."""
     try:
@@ -56,7 +75,14 @@ def serve(
         raise click.BadParameter(str(exc), param_hint="--profile") from None
     workers = _stream_workers(stream_workers)
     runtime.raise_open_file_limit()
-    provider = MockProvider(loaded, seed=seed, host=host, port=port, stream_workers=workers)
+    provider = MockProvider(
+        loaded,
+        seed=seed,
+        host=host,
+        port=port,
+        stream_workers=workers,
+        allowed_hosts=allow_hosts,
+    )
     runtime.run(_serve(provider, as_json))
 
 

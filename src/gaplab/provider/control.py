@@ -3,25 +3,60 @@
 `PUT /_lab/faults` (or POST) takes a JSON list of ProviderFault objects and replaces the
 active set; `DELETE /_lab/faults` clears it; `GET /_lab/journal?since=N&limit=M` pages
 through recorded calls with a cursor; `GET /_lab/health` says the provider is up.
+
+Browsers are kept out (`gaplab.loopback_guard`): a `Mozilla/` user agent or a Host that is
+not loopback (or allowed) is a 403, and a body that is not `application/json` a 415 (a page
+can send `text/plain` without a CORS preflight, never `application/json`). Only these
+routes are guarded; the model endpoints (`/v1/...`) stay open to every client.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
+from gaplab.loopback_guard import refusal
 from gaplab.provider.callstate import ProviderState
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.pacer_pool import PacerPool
 
 CONTROL_PREFIX = "/_lab"
 _FAULTS = TypeAdapter(list[ProviderFault])
+_WITH_BODY = {"POST", "PUT", "PATCH"}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def add_control_routes(app: web.Application, state: ProviderState) -> None:
+def guarded(handler: Handler, allowed_hosts: frozenset[str]) -> Handler:
+    """`handler` behind the browser guard: 403 for browsers and foreign Host names, 415 for
+    a body that is not JSON."""
+
+    async def guard(request: web.Request) -> web.StreamResponse:
+        problem = refusal(request.headers, allowed_hosts)
+        if problem is not None:
+            return web.json_response({"error": problem}, status=403)
+        if (request.method in _WITH_BODY or request.body_exists) and (
+            request.content_type != "application/json"
+        ):
+            return web.json_response(
+                {"error": "the control API takes JSON: send Content-Type: application/json"},
+                status=415,
+            )
+        return await handler(request)
+
+    return guard
+
+
+def add_control_routes(
+    app: web.Application, state: ProviderState, allowed_hosts: frozenset[str] = frozenset()
+) -> None:
+    """The `/_lab` routes; Host names other than loopback ones are refused unless in
+    `allowed_hosts`."""
+
     async def health(_: web.Request) -> web.Response:
         return web.json_response(
             {
@@ -84,12 +119,20 @@ def add_control_routes(app: web.Application, state: ProviderState) -> None:
             }
         )
 
-    app.router.add_get(f"{CONTROL_PREFIX}/health", health)
-    app.router.add_get(f"{CONTROL_PREFIX}/faults", get_faults)
-    app.router.add_put(f"{CONTROL_PREFIX}/faults", put_faults)
-    app.router.add_post(f"{CONTROL_PREFIX}/faults", put_faults)
-    app.router.add_delete(f"{CONTROL_PREFIX}/faults", clear_faults)
-    app.router.add_get(f"{CONTROL_PREFIX}/journal", journal)
+    routes: list[tuple[str, str, Handler]] = [
+        ("GET", "health", health),
+        ("GET", "faults", get_faults),
+        ("PUT", "faults", put_faults),
+        ("POST", "faults", put_faults),
+        ("DELETE", "faults", clear_faults),
+        ("GET", "journal", journal),
+    ]
+    for method, name, handler in routes:
+        path, route = f"{CONTROL_PREFIX}/{name}", guarded(handler, allowed_hosts)
+        if method == "GET":
+            app.router.add_get(path, route)  # and HEAD
+        else:
+            app.router.add_route(method, path, route)
 
 
 def _faults_payload(state: ProviderState) -> dict[str, Any]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from aiohttp import web
 
 from gaplab.engine.clock import Clock, MonotonicClock
+from gaplab.loopback_guard import allowed_hosts as guard_hosts
 from gaplab.provider.anthropic_wire import AnthropicWire
 from gaplab.provider.callstate import ProviderState
 from gaplab.provider.chat import handle_chat
@@ -46,12 +47,15 @@ class MockProvider:
         journal_capacity: int = 10_000,
         journal_path: Path | None = None,
         stream_workers: int = 0,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.profile = profile if isinstance(profile, ProviderProfile) else load_profile(profile)
         self.seed = seed
         self.clock: Clock = clock or MonotonicClock()
         self.host = host
         self._requested_port = port
+        # Host names the control API accepts besides loopback ones (gaplab.loopback_guard).
+        self.allowed_hosts = guard_hosts(host, allowed_hosts)
         # Child processes that write streamed chunks (gaplab.provider.pacer_pool); 0 paces
         # every stream on this event loop.
         self.stream_workers = stream_workers
@@ -92,7 +96,7 @@ class MockProvider:
         app.router.add_post("/v1/embeddings", embeddings)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{model_id:.+}", self._get_model)
-        add_control_routes(app, state)
+        add_control_routes(app, state, self.allowed_hosts)
         # handler_cancellation: a client that leaves cancels its handler, so a hung call
         # is recorded when the client gives up rather than when the provider stops.
         runner = web.AppRunner(

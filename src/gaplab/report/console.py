@@ -12,6 +12,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from gaplab.checks.decide import STOPPED_HOW
 from gaplab.engine.events import OUTCOMES
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.report.model import verdict_headline
@@ -99,7 +100,8 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
     for check in report["checks"]:
         name = check["id"] + (" ★" if check["critical"] else "")
         style = _VERDICT_STYLE[check["verdict"]]
-        table.add_row(name, Text(_VERDICT_LABEL[check["verdict"]], style=style), check["summary"])
+        label = _VERDICT_LABEL[check["verdict"]] + (" ~" if check.get("borderline") else "")
+        table.add_row(name, Text(label, style=style), Text(check["summary"]))
     phases = Table(title="phases", title_justify="left")
     open_load = (report.get("lab") or {}).get("load_model") == "open"
     columns = ["phase", "faults", *OUTCOMES, "p95", "upstream", "calls/request"]
@@ -110,7 +112,7 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
         amp = phase["amplification"]
         cells = [
             phase["name"],
-            "; ".join(phase["faults"]) or "-",
+            Text("; ".join(_fault_cell(phase)) or "-"),
             *(str(outcomes[o]) for o in OUTCOMES),
             _ms(phase["latency"]["p95_s"]),
             str(phase["provider_calls"]),
@@ -127,9 +129,32 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
     if lab is not None:
         lines.append(Text(lab, style="dim"))
     lines.append(headline)
+    if verdict.get("borderline"):
+        lines.append(
+            Text(
+                "~ borderline: within 15 % of its limit, a re-run may decide otherwise: "
+                + ", ".join(verdict["borderline"]),
+                style="yellow",
+            )
+        )
     if report["partial"]:
-        lines.append(Text(f"partial report: the run was {report['status']}", style="yellow"))
+        how = STOPPED_HOW.get(report["status"], report["status"])
+        lines.append(Text(f"partial report: the run {how}", style="yellow"))
     return Group(*lines)
+
+
+def _fault_cell(phase: dict[str, Any]) -> list[str]:
+    """Each fault of a phase with what it hit: `provider: error 503 (hit 412 calls)`."""
+    hits = {c["fault"]: c for c in phase.get("coverage", [])}
+    cells = []
+    for fault in phase["faults"]:
+        coverage = hits.get(fault)
+        if coverage is None or coverage["hits"] is None:
+            cells.append(fault)
+            continue
+        noun = "calls" if coverage["source"] == "provider" else "connections"
+        cells.append(f"{fault} (hit {coverage['hits']} {noun})")
+    return cells
 
 
 def print_scorecard(console: Console, report: dict[str, Any]) -> None:

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
 from gaplab.engine.events import FaultCoverage
 from gaplab.metrics.snapshot import LabFigures, LatencySummary, Snapshot
+from gaplab.report.masking import Masker
+from gaplab.report.request_examples import example_requests
+from gaplab.report.series import run_cost, run_series
+
+if TYPE_CHECKING:
+    from gaplab.engine.record import RunRecord
 
 SCHEMA_VERSION = 1
 
@@ -22,7 +28,8 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float):
         if math.isinf(value) or math.isnan(value):
             return None
-        return round(value, 6)
+        # Six significant digits below 1 (a cost per request is a few millionths of a USD).
+        return float(f"{value:.6g}") if abs(value) < 1 else round(value, 6)
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -109,14 +116,20 @@ def build_report(
     snapshot: Snapshot,
     error: str | None = None,
     coverage: Sequence[FaultCoverage] = (),
+    masker: Masker | None = None,
+    record: RunRecord | None = None,
 ) -> dict[str, Any]:
+    """The report of a run. With a `masker`, personal data in summaries and evidence is
+    masked (the journal keeps the raw record). With the `record`, what the human formats
+    draw is added: `series`, `cost` and each check's `example_requests`."""
+    mask = masker or (Masker.for_record(record) if record is not None else Masker())
     document: dict[str, Any] = _clean(
         {
             "schema_version": SCHEMA_VERSION,
             "run_id": run_id,
             "status": status,
             "partial": status != "completed",
-            "error": error,
+            "error": mask.text(error) if error else error,
             "scenario": {"name": scenario.get("name"), "title": scenario.get("title")},
             "target": target,
             "seed": seed,
@@ -132,7 +145,7 @@ def build_report(
                 "counts": scorecard.counts,
                 "areas": scorecard.areas,
             },
-            "checks": [_check(r) for r in scorecard.results],
+            "checks": [mask.value(_check(r)) for r in scorecard.results],
             "totals": {
                 "outcomes": snapshot.totals,
                 "latency": _latency(snapshot.latency),
@@ -166,7 +179,21 @@ def build_report(
             ],
         }
     )
+    if record is not None:
+        _add_record_parts(document, record, scorecard, mask)
+    document["verdict"]["headline"] = verdict_headline(document)
     return document
+
+
+def _add_record_parts(
+    document: dict[str, Any], record: RunRecord, scorecard: Scorecard, mask: Masker
+) -> None:
+    """Series, cost (gaplab.report.series) and example requests (.request_examples)."""
+    examples = example_requests(record, scorecard.results, mask)
+    for check in document["checks"]:
+        check["example_requests"] = _clean(examples.get(check["id"], []))
+    document["series"] = _clean(run_series(record))
+    document["cost"] = _clean(run_cost(record))
 
 
 def verdict_headline(report: dict[str, Any]) -> str:

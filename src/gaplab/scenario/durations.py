@@ -1,11 +1,15 @@
 """Durations (`200ms`, `15s`, `2m`) and sizes (`50kb`, `2MB`) as they appear in YAML files.
 
 Pydantic annotated types parse them into floats (seconds) and ints (bytes). A bare number
-is read as seconds / bytes so that `for: 10` also works.
+is read as seconds / bytes so that `for: 10` also works. Every value is finite and bounded
+(a duration at most 24 h, a rate at most 100,000/s, a size at most 1 TiB): `for: .inf` or
+`for: 99999999h` would make a run that never ends, so they are input errors (ValueError,
+which pydantic reports with the field's position).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -26,41 +30,61 @@ _UNIT_BYTES = {
 }
 
 
+MAX_DURATION = 24 * 3600.0  # seconds: no phase, timeout or SLA of a lab run is longer
+MAX_RATE = 100_000.0  # per second: what the load generator's limits allow
+MAX_SIZE = 2**40  # bytes
+
+
+def _number(value: int | float | str) -> float:
+    """`float(value)`, with an int too large for a float read as infinity (not an
+    OverflowError, which pydantic would let through as a traceback)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def parse_duration(value: Any) -> float:
-    """Seconds from `1.5s`, `200ms`, `2m`, or a bare number of seconds."""
+    """Seconds from `1.5s`, `200ms`, `2m`, or a bare number of seconds; at most 24 h."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 200ms or 15s")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _number(value)
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if not match:
             raise ValueError(f"{value!r} is not a duration (use e.g. 200ms, 15s, 2m)")
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        seconds = _number(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     else:
         raise ValueError("expected a duration such as 200ms or 15s")
+    if not math.isfinite(seconds):
+        raise ValueError("a duration must be finite (and at most 24h)")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION:
+        raise ValueError("a duration must be at most 24h")
     return seconds
 
 
 def parse_size(value: Any) -> int:
-    """Bytes from `512`, `50kb`, `2MiB`."""
+    """Bytes from `512`, `50kb`, `2MiB`; at most 1 TiB."""
     if isinstance(value, bool):
         raise ValueError("expected a size such as 50kb")
     if isinstance(value, int):
-        size = value
+        size: float = value
     elif isinstance(value, str):
         match = _SIZE.match(value)
         if not match:
             raise ValueError(f"{value!r} is not a size (use e.g. 512, 50kb, 2MiB)")
         unit = match.group(2).lower() if match.group(2) else None
-        size = int(float(match.group(1)) * _UNIT_BYTES[unit])
+        size = _number(match.group(1)) * _UNIT_BYTES[unit]
     else:
         raise ValueError("expected a size such as 50kb")
     if size < 0:
         raise ValueError("a size cannot be negative")
-    return size
+    if size > MAX_SIZE:
+        raise ValueError("a size must be at most 1TiB")
+    return int(size)
 
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(s|m|h|min|sec))?\s*$")
@@ -68,20 +92,23 @@ _RATE_SECONDS = {None: 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3
 
 
 def parse_rate(value: Any) -> float:
-    """Events per second from `30/s`, `1800/m`, `50000/h`, or a bare number per second."""
+    """Events per second from `30/s`, `1800/m`, `50000/h`, or a bare number per second;
+    at most 100,000/s."""
     if isinstance(value, bool):
         raise ValueError("expected a rate such as 30/s or 600/m")
     if isinstance(value, int | float):
-        rate = float(value)
+        rate = _number(value)
     elif isinstance(value, str):
         match = _RATE.match(value)
         if not match:
             raise ValueError(f"{value!r} is not a rate (use e.g. 30/s or 600/m)")
-        rate = float(match.group(1)) / _RATE_SECONDS[match.group(2)]
+        rate = _number(match.group(1)) / _RATE_SECONDS[match.group(2)]
     else:
         raise ValueError("expected a rate such as 30/s or 600/m")
-    if rate < 0 or rate != rate or rate == float("inf"):
+    if rate < 0 or math.isnan(rate) or math.isinf(rate):
         raise ValueError("a rate must be a finite number, 0 or more")
+    if rate > MAX_RATE:
+        raise ValueError("a rate must be at most 100000/s")
     return rate
 
 

@@ -1,14 +1,20 @@
-"""Find and load scenarios: a path, or the name of a bundled scenario (`lab run outage`)."""
+"""Find and load scenarios: a path, or the name of a bundled scenario (`lab run outage`).
+
+`load_scenario` runs every check a run depends on before anything starts: the file's
+models, the check ids and options, and the provider profile it names; each problem is
+located at its line and column in the scenario file.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from gaplab.checks.registry import validate_checks
-from gaplab.errors import InputError
+from gaplab.errors import InputError, Problem
 from gaplab.resources import bundled_dir
-from gaplab.scenario.loader import load_model
+from gaplab.scenario.loader import Document, load_document, problem_at
 from gaplab.scenario.models import Scenario
+from gaplab.scenario.target_models import TargetFile
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -31,7 +37,62 @@ def find_scenario(spec: str) -> Path:
 
 
 def load_scenario(spec: str) -> tuple[Scenario, Path]:
-    path = find_scenario(spec)
-    scenario = load_model(path, Scenario)
-    validate_checks(scenario, str(path))
+    scenario, path, _ = load_scenario_document(spec)
     return scenario, path
+
+
+def load_scenario_document(spec: str) -> tuple[Scenario, Path, Document]:
+    """The scenario, its path, and its parsed document (to locate later problems)."""
+    path = find_scenario(spec)
+    scenario, document = load_document(path, Scenario)
+    check_scenario(scenario, document)
+    return scenario, path, document
+
+
+def resolve_scenario_target(scenario: Scenario, path: Path, document: Document) -> TargetFile:
+    """The scenario's own `target:` (a demo, or a file relative to the scenario); one that
+    does not exist is reported at the `target:` line of the scenario."""
+    from gaplab.target.resolve import resolve_target
+
+    try:
+        return resolve_target(
+            scenario.target, relative_to=path.parent, interface=scenario.interface
+        )
+    except InputError as exc:
+        if all(p.file == "" for p in exc.problems):  # not a file's problem: this line's
+            raise InputError(
+                [
+                    problem_at(document.file, document.positions, ("target",), p.message)
+                    for p in exc.problems
+                ]
+            ) from None
+        raise
+
+
+def check_scenario(scenario: Scenario, document: Document) -> None:
+    """The checks a valid model can still fail: check ids and options, the profile."""
+    problems: list[Problem] = []
+    try:
+        validate_checks(scenario, document.file, document.positions)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    problems.extend(_profile_problems(scenario, document))
+    if problems:
+        raise InputError(problems)
+
+
+def _profile_problems(scenario: Scenario, document: Document) -> list[Problem]:
+    from gaplab.provider.profiles import load_profile
+
+    try:
+        load_profile(scenario.provider)
+    except InputError as exc:
+        # A profile that does not exist is this file's problem; one that exists but is
+        # broken keeps its own file and line.
+        missing = all(p.line is None for p in exc.problems)
+        if not missing:
+            return exc.problems
+        reason = "; ".join(p.message for p in exc.problems)
+        message = f"provider profile {scenario.provider!r}: {reason}"
+        return [problem_at(document.file, document.positions, ("provider",), message)]
+    return []

@@ -17,8 +17,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from gaplab.errors import InputError
 from gaplab.scenario.durations import Duration, parse_rate
 
 Rate = Annotated[float, BeforeValidator(parse_rate)]  # requests per second
@@ -66,6 +74,27 @@ class InjectionOptions(KindOptions):
         default=(), description="only payloads of these techniques (default: every direct one)"
     )
     owasp: tuple[str, ...] = Field(default=(), description="only payloads with these OWASP ids")
+
+    @field_validator("techniques")
+    @classmethod
+    def _known_techniques(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from gaplab.load.payloads import expand_techniques  # the library's own names
+
+        try:
+            expand_techniques(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("owasp")
+    @classmethod
+    def _known_owasp(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from gaplab.load.payloads import OWASP
+
+        unknown = sorted(set(value) - set(OWASP))
+        if unknown:
+            raise ValueError(f"unknown OWASP id(s) {', '.join(unknown)}; known: {', '.join(OWASP)}")
+        return value
 
 
 class ExtractionOptions(KindOptions):

@@ -130,6 +130,11 @@ class Scenario(BaseModel):
     title: str
     description: str = ""
     target: str = "demo:naive"
+    interface: Literal["chat", "stream", "json"] = Field(
+        default="chat",
+        description="which endpoint of a bundled demo the scenario drives: its chat answer, "
+        "its streamed chat, or its JSON answer (a target file is used as it is)",
+    )
     provider: str = "openai"
     seed: int = 1
     sla: Duration = Field(default=10.0, gt=0, description="the target's answer-time SLA")

@@ -207,6 +207,36 @@ class DisclosureSpec(BaseModel):
         return bool(self.field or self.header)
 
 
+class StreamSpec(BaseModel):
+    """A streamed answer, read as a browser would: server-sent events whose `data` is JSON
+    carrying a piece of the answer at `delta` (or plain text), ending with `done`; an event
+    named `error_event` is the target's explicit error. `format: text` is a chunked plain
+    text answer that simply ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["sse", "text"] = "sse"
+    delta: str = Field(default="$.delta", description="JSON path of the piece in each event")
+    done: str = Field(default="[DONE]", description="the data of the last event")
+    error_event: str = Field(default="error", description="the event name of an error")
+
+
+class ContractSpec(BaseModel):
+    """What a normal answer must look like (checked on the value at `response.answer`): a
+    JSON schema, required fields of a JSON object, a maximum length of a text. An answer
+    off its contract is an `error` for the user who got it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    json_schema: dict[str, Any] | None = None
+    required: tuple[str, ...] = ()
+    max_length: int | None = Field(default=None, ge=1)
+
+    @property
+    def declared(self) -> bool:
+        return self.json_schema is not None or bool(self.required) or self.max_length is not None
+
+
 class ResponseSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -224,6 +254,30 @@ class ResponseSpec(BaseModel):
         default=(),
         description="hosts links and images in answers may point to; any other host is unsafe",
     )
+    stream: StreamSpec | None = Field(default=None, description="the answer is streamed")
+    contract: ContractSpec = Field(
+        default_factory=ContractSpec, description="what a normal answer must look like"
+    )
+
+
+class BudgetSpec(BaseModel):
+    """The target's declared cost budget (cost.per_request, cost.budget_enforced, the
+    monthly projection)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_request_usd: float | None = Field(default=None, gt=0)
+    per_user_tokens_per_minute: int | None = Field(default=None, gt=0)
+    daily_requests: int | None = Field(default=None, gt=0)
+
+
+class LimitsSpec(BaseModel):
+    """The target's declared caps (cost.input_limit, cost.output_cap)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input_tokens: int | None = Field(default=None, gt=0)
+    output_tokens: int | None = Field(default=None, gt=0)
 
 
 class TargetFile(BaseModel):
@@ -236,6 +290,8 @@ class TargetFile(BaseModel):
     response: ResponseSpec = ResponseSpec()
     non_ai_endpoints: tuple[EndpointCall, ...] = ()
     sla: Duration | None = Field(default=None, gt=0)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    limits: LimitsSpec = Field(default_factory=LimitsSpec)
 
     @field_validator("non_ai_endpoints", mode="before")
     @classmethod

@@ -26,6 +26,7 @@ class Verdict:
     outcome: str
     detail: str
     excerpt: str = ""  # for unsafe answers: the offending passage
+    disclosed: bool = False  # the answer carried the declared AI disclosure
 
 
 def _signalled(
@@ -72,4 +73,11 @@ def classify(
         return Verdict("error", "answer is not JSON")
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         return Verdict("error", f"no answer at {spec.answer}")
-    return Verdict("ok", "")
+    return Verdict("ok", "", disclosed=_disclosed(spec, document, headers))
+
+
+def _disclosed(spec: ResponseSpec, document: Any, headers: Mapping[str, str]) -> bool:
+    disclosure = spec.disclosure
+    return (disclosure.field is not None and bool(extract(document, disclosure.field))) or (
+        disclosure.header is not None and disclosure.header.matches(headers)
+    )

@@ -1,18 +1,23 @@
-"""Start a target as a subprocess, wait until it is ready, and always stop it.
+"""Start a target through its supervisor, wait until it is ready, and always stop it.
 
-The process runs in its own session (process group) so that stopping it also stops any
-children it spawned (uvicorn reloaders, worker pools). Its output goes to the run's log
-file and the last lines are kept for the error message when it does not start.
+The target runs under `gaplab.target.supervisor`, a small process of ours that starts it in
+its own session (so stopping it also stops any children it spawned: uvicorn reloaders,
+worker pools) and stops that whole process group when asked, or by itself when the lab
+dies, even by SIGKILL: no target outlives the lab. Its output goes to the run's capped log
+file (`gaplab.target.output`) and the last lines are kept for the error message when it
+does not start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shlex
 import signal
 import socket
+import sys
 from collections import deque
 from pathlib import Path
 
@@ -20,9 +25,13 @@ import aiohttp
 
 from gaplab.errors import LabError
 from gaplab.scenario.target_models import StartSpec
+from gaplab.target.output import CappedLog, TailLines
 from gaplab.target.template import render
 
-TAIL_LINES = 20
+SUPERVISOR = (sys.executable, "-m", "gaplab.target.supervisor")
+SUPERVISOR_START = 30.0  # seconds for the supervisor to start (a loaded CI machine)
+STOP_MARGIN = 2.0  # seconds past the grace before the lab kills the supervisor itself
+_READ_SIZE = 64 * 1024
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -40,13 +49,27 @@ class TargetProcess:
         self._names = names
         self._log_path = log_path
         self._base_url = base_url.rstrip("/")
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: asyncio.subprocess.Process | None = None  # the supervisor
+        self._lab_end: socket.socket | None = None  # the lab's end of the supervisor's socket
+        self._channel: asyncio.StreamWriter | None = None  # the same, once on the event loop
+        self._reports: asyncio.StreamReader | None = None  # what the supervisor says
+        self._target_pid: int | None = None
         self._pump: asyncio.Task[None] | None = None
-        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._tail = TailLines()
 
     @property
     def pid(self) -> int | None:
+        """The target's own process id (its process group's id too), once it started."""
+        return self._target_pid
+
+    @property
+    def supervisor_pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    @property
+    def tail(self) -> deque[str]:
+        """The last lines the target wrote."""
+        return self._tail.lines
 
     def _argv(self) -> list[str]:
         command = render(self._spec.command, self._names)
@@ -59,29 +82,56 @@ class TargetProcess:
         argv = self._argv()
         env = {**os.environ, **render(self._spec.env, self._names)}
         env.setdefault("PYTHONUNBUFFERED", "1")
+        lab_end, supervisor_end = socket.socketpair()
         try:
             self._process = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=self._spec.cwd,
-                env=env,
+                *SUPERVISOR,
+                str(supervisor_end.fileno()),
+                str(os.getpid()),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
+                pass_fds=(supervisor_end.fileno(),),
+                start_new_session=True,  # Ctrl-C is the lab's: it stops the target itself
             )
         except OSError as exc:
-            raise LabError(f"the target did not start: {shlex.join(argv)}: {exc}") from None
+            lab_end.close()
+            raise LabError(f"the target's supervisor did not start: {exc}") from None
+        finally:
+            supervisor_end.close()
+        self._lab_end = lab_end
         self._pump = asyncio.create_task(self._copy_output())
+        reader, self._channel = await asyncio.open_unix_connection(sock=lab_end)
+        self._reports, self._lab_end = reader, None
+        spec = {"argv": argv, "env": env, "cwd": self._spec.cwd}
+        self._channel.write(json.dumps(spec).encode() + b"\n")
+        try:
+            answer = await asyncio.wait_for(reader.readline(), SUPERVISOR_START)
+        except TimeoutError:
+            answer = b""
+        word, _, detail = answer.decode("utf-8", errors="replace").strip().partition(" ")
+        if word == "failed":
+            await self.stop()
+            raise LabError(f"the target did not start: {shlex.join(argv)}: {detail}")
+        if word != "started":
+            await self.stop()
+            raise LabError(
+                "the target's supervisor exited before it started the target; its output:",
+                list(self.tail) or ["(no output)"],
+            )
+        self._target_pid = int(detail)
         await self._wait_ready()
 
     async def _copy_output(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        self._log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._log_path.open("ab") as log:
-            async for line in self._process.stdout:
-                log.write(line)
-                log.flush()
-                self.tail.append(line.decode("utf-8", errors="replace").rstrip())
+        log = CappedLog(self._log_path)
+        try:
+            while data := await self._process.stdout.read(_READ_SIZE):
+                log.write(data)
+                self._tail.feed(data)
+            self._tail.finish()
+        finally:
+            log.close()
 
     async def _wait_ready(self) -> None:
         assert self._process is not None
@@ -124,23 +174,54 @@ class TargetProcess:
                 await asyncio.wait_for(asyncio.shield(self._pump), 1.0)
 
     async def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the whole process group, SIGKILL it after `grace` seconds."""
+        """Stop the target: SIGTERM to its whole process group, SIGKILL after `grace`
+        seconds (the supervisor does both); then wait for its output to be written."""
         process = self._process
         if process is None:
             return
-        if process.returncode is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), grace)
-            except TimeoutError:
-                _signal_group(process.pid, signal.SIGKILL)
-                await process.wait()
-        # Children that outlived the leader still belong to the group.
-        _signal_group(process.pid, signal.SIGKILL)
-        if self._pump is not None:
+        channel, self._channel = self._channel, None
+        reports, self._reports = self._reports, None
+        if self._lab_end is not None:  # stopped while starting: end-of-file stops it
+            self._lab_end.close()
+            self._lab_end = None
+        if channel is not None and not channel.is_closing():
+            channel.write(f"stop {grace:g}\n".encode())
+        said = await _last_words(process, reports, grace + STOP_MARGIN)
+        if said is None:  # a supervisor that does not answer: kill it and the target
+            _signal_group(process.pid, signal.SIGKILL)
+        if self._target_pid is not None and (said is None or b"exited " not in said):
+            _signal_group(self._target_pid, signal.SIGKILL)  # the supervisor was killed
+        if channel is not None:
+            channel.close()
+        await self._drain_output()
+        if self._pump is not None and not self._pump.done():
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._pump
+
+
+async def _last_words(
+    process: asyncio.subprocess.Process, reports: asyncio.StreamReader | None, within: float
+) -> bytes | None:
+    """What the supervisor said before it exited (`exited CODE` once the target's group is
+    gone), or None when it did not exit `within` seconds.
+
+    Its end of the socket closes when it exits (the target never holds it). Not
+    `process.wait()`: on Python 3.11 that also waits for the output pipe to close, which a
+    target whose supervisor was killed keeps open."""
+    if reports is None:  # stopped before the socket was on the event loop
+        deadline = asyncio.get_running_loop().time() + within
+        while process.returncode is None:
+            if asyncio.get_running_loop().time() > deadline:
+                return None
+            await asyncio.sleep(0.05)
+        return b""
+    try:
+        return await asyncio.wait_for(reports.read(), within)
+    except TimeoutError:
+        return None
+    except OSError:
+        return b""
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

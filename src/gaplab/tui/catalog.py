@@ -36,7 +36,7 @@ class Catalog:
         """Raises `InputError` for an invalid scenario or target, like `lab run` does."""
         model, path = load_scenario(str(self.scenarios.get(scenario, scenario)))
         label = target or model.target
-        target_file = resolve_target(label, relative_to=path.parent)
+        target_file = resolve_target(label, relative_to=path.parent, interface=model.interface)
         return LabRun(
             RunOptions(
                 scenario=model, target=target_file, target_label=label, runs_dir=self.runs_dir

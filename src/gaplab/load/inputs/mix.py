@@ -10,11 +10,19 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from gaplab.load.inputs.attacks import Extraction, Injection
 from gaplab.load.inputs.base import InputSource, UserInput
+from gaplab.load.inputs.documents import Documents
+from gaplab.load.inputs.pii import Pii
 from gaplab.load.inputs.questions import Questions, Repeated
 from gaplab.load.inputs.reference import reference
+from gaplab.scenario.load_models import (
+    DocumentsOptions,
+    InjectionOptions,
+    KindOptions,
+    PiiOptions,
+)
 from gaplab.scenario.load_models import InputMix as MixSpec
-from gaplab.scenario.load_models import KindOptions
 
 SourceFactory = Callable[[int, KindOptions], InputSource]
 
@@ -27,7 +35,33 @@ def _repeated(seed: int, options: KindOptions) -> InputSource:
     return Repeated(seed, getattr(options, "pool", 5))
 
 
-SOURCES: dict[str, SourceFactory] = {"questions": _questions, "repeated": _repeated}
+def _injection(seed: int, options: KindOptions) -> InputSource:
+    assert isinstance(options, InjectionOptions)
+    return Injection(seed, options)
+
+
+def _extraction(seed: int, options: KindOptions) -> InputSource:
+    return Extraction(seed)
+
+
+def _documents(seed: int, options: KindOptions) -> InputSource:
+    assert isinstance(options, DocumentsOptions)
+    return Documents(seed, options)
+
+
+def _pii(seed: int, options: KindOptions) -> InputSource:
+    assert isinstance(options, PiiOptions)
+    return Pii(seed, options)
+
+
+SOURCES: dict[str, SourceFactory] = {
+    "questions": _questions,
+    "repeated": _repeated,
+    "injection": _injection,
+    "extraction": _extraction,
+    "documents": _documents,
+    "pii": _pii,
+}
 
 
 class InputMix:

@@ -1,0 +1,69 @@
+"""The security and governance scenarios, short, against real demo targets: the naive demo
+fails each check with evidence naming what leaked, the hardened demo passes, and switching
+off one defence fails exactly the checks that defence owns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gaplab.checks.base import Verdict
+
+from .short import explain, run_targets, short_copy, verdicts
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+
+# scenario -> the hardened defences whose removal must fail its checks (and which checks).
+OWNERS = {
+    "injection": {"guard": ["security.injection"]},
+    "prompt_extraction": {"output_filter": ["security.system_prompt_leak"]},
+    "indirect_injection": {"guard": ["security.indirect_injection"]},
+    "output_exfil": {"sanitise": ["security.output_sanitised"]},
+    "pii_input": {"redact": ["governance.pii_minimised"]},
+    "pii_output": {"redact": ["governance.pii_in_output"]},
+    "opt_out": {
+        "consent": ["governance.consent"],
+        "disclosure": ["governance.ai_disclosure"],
+    },
+    "error_leak": {"fallback": ["security.provider_error_leak"]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWNERS))
+async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
+    name: str, tmp_path: Path
+) -> None:
+    owners = OWNERS[name]
+    targets = ["demo:naive", "demo:hardened"] + [
+        f"demo:hardened?without={defence}" for defence in owners
+    ]
+    results = await run_targets(short_copy(name, tmp_path, 0.35), targets, tmp_path / "runs")
+    naive, hardened = results["demo:naive"], results["demo:hardened"]
+    checks = set(verdicts(hardened))
+    assert set(verdicts(hardened).values()) == {Verdict.PASS}, explain(hardened)
+    assert set(verdicts(naive).values()) == {Verdict.FAIL}, explain(naive)
+    assert hardened.scorecard.ready and not naive.scorecard.ready
+    for result in (naive, hardened):
+        assert not any(r.borderline for r in result.scorecard.results), explain(result)
+    for defence, owned in owners.items():
+        got = verdicts(results[f"demo:hardened?without={defence}"])
+        assert {c for c, v in got.items() if v is Verdict.FAIL} == set(owned), (
+            defence,
+            explain(results[f"demo:hardened?without={defence}"]),
+        )
+        assert {c for c, v in got.items() if v is Verdict.PASS} == checks - set(owned)
+
+
+async def test_a_naive_leak_names_the_request_the_payload_and_what_reached_the_user(
+    tmp_path: Path,
+) -> None:
+    results = await run_targets(
+        short_copy("injection", tmp_path, 0.35), ["demo:naive"], tmp_path / "runs"
+    )
+    result = results["demo:naive"].scorecard.results[0]
+    leak = result.evidence.numbers["leaks"][0]
+    assert leak["request"].startswith("user-") and leak["payload"]
+    assert "LLM01" in leak["owasp"] and leak["reached_user"]
+    assert leak["request"] in result.summary and leak["payload"] in result.summary
+    assert result.evidence.numbers["model_obeyed"] > 0  # ground truth from the journal

@@ -1,0 +1,74 @@
+"""PII and secrets planted in a run never reach a report unmasked, in any format."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from gaplab.report.compare import compare, render_compare
+from gaplab.report.console import print_scorecard
+from gaplab.report.html import render_html
+from gaplab.report.markdown import render_markdown
+from gaplab.report.masking import Masker
+from gaplab.report.writers import write_junit
+
+from .report_runs import (
+    PLANTED_EMAIL,
+    PLANTED_NAME,
+    SECRET_BEARER,
+    SECRET_KEY,
+    hardened_run,
+    naive_run,
+)
+
+RAW = (PLANTED_EMAIL, PLANTED_NAME, SECRET_KEY, SECRET_BEARER)
+
+
+def test_planted_pii_and_secrets_are_masked_in_every_format(tmp_path: Path) -> None:
+    run = naive_run()
+    journal = json.dumps([e.to_dict() for e in run.events], default=str)
+    assert all(value in journal for value in RAW)  # the raw record holds them
+    report = run.report()
+    write_junit(report, tmp_path / "r.xml")
+    console = Console(record=True, width=300, file=io.StringIO())
+    print_scorecard(console, report)
+    comparison = compare(report, hardened_run().report())
+    rendered = {
+        "json": json.dumps(report, ensure_ascii=False),
+        "junit": (tmp_path / "r.xml").read_text(),
+        "markdown": render_markdown([report]),
+        "html": render_html([report]),
+        "console": console.export_text(),
+        "compare.md": render_compare(comparison, "md"),
+        "compare.html": render_compare(comparison, "html"),
+    }
+    for name, text in rendered.items():
+        for value in RAW:
+            assert value not in text, f"{value!r} unmasked in {name}"
+            assert value.split("@")[0] not in text, f"part of {value!r} in {name}"
+    # The offending answer is shown (so the masking was tested), masked:
+    for name in ("json", "junit", "html"):
+        text = rendered[name].replace("&#34;", '"').replace("&#39;", "'")
+        assert "Error for [pii.name] <[pii.email]>" in text.replace("&lt;", "<").replace(
+            "&gt;", ">"
+        ), name
+        assert "invalid key [secret]" in text and "Bearer [secret]" in text, name
+
+
+def test_the_masker_finds_secrets_it_was_not_told_about() -> None:
+    masker = Masker()
+    text = masker.text(
+        "401: Incorrect API key provided: sk-proj-AbC123xyz987LMNOP; headers "
+        "Authorization: Bearer abc.DEF-123_456; api_key='q9w8e7r6t5'; AKIAIOSFODNN7EXAMPLE"
+    )
+    assert text == (
+        "401: Incorrect API key provided: [secret]; headers Authorization: Bearer [secret]; "
+        "api_key='[secret]'; [secret]"
+    )
+    assert (
+        masker.text("p95 1,303 ms, 2.90 calls per request")
+        == "p95 1,303 ms, 2.90 calls per request"
+    )
