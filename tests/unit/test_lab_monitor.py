@@ -59,6 +59,28 @@ async def test_a_healthy_loop_finishes_the_work_and_reports_small_lag() -> None:
     assert final.run_slip_p50 is None  # closed users: no schedule
 
 
+async def test_a_lone_pause_of_the_loop_does_not_trip_the_p99() -> None:
+    """A 300 ms pause in a 2 s window (a long garbage collection): the p99 of ~190 samples
+    leaves the late one out (in the 5 s window of a run, ~500 samples leave out four)."""
+    events: list[Event] = []
+    limits = OverloadLimits(window=2.0, report_every=0.2)
+    monitor = LabMonitor(MonotonicClock(), events.append, load_model="closed", limits=limits)
+    monitor.start()
+
+    async def paused_once() -> str:
+        await asyncio.sleep(1.0)
+        time.sleep(0.3)  # noqa: ASYNC251  (on purpose: one long callback)
+        await asyncio.sleep(1.5)  # judged from 2 s on: the pause is in the window until 3.3 s
+        return "finished"
+
+    assert await monitor.watch(paused_once()) == "finished"
+    await monitor.stop()
+    health = [e for e in events if isinstance(e, LabHealth)]
+    assert health[-1].run_lag_max is not None and health[-1].run_lag_max > 0.25
+    judged = [h for h in health if h.t >= 2.0]  # once a whole window was watched
+    assert judged and all(h.window_lag_p99 is not None and h.window_lag_p99 < 0.25 for h in judged)
+
+
 async def test_arrivals_far_behind_schedule_end_the_work() -> None:
     counts = ArrivalCounts(planned=100, started=90, dropped=10)
     monitor = LabMonitor(

@@ -9,7 +9,6 @@ on whatever was recorded, and an interrupted run is marked partial.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -36,6 +35,7 @@ from gaplab.engine.events import (
 )
 from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
 from gaplab.engine.monitor import LabMonitor
+from gaplab.engine.reachability import check_reachable, refused_everything
 from gaplab.engine.record import RunRecord
 from gaplab.engine.secrets import create_private_file, make_private_dir, write_masked_json
 from gaplab.engine.timeline import PlannedPhase, plan
@@ -239,7 +239,7 @@ class LabRun:
             self._parts.target = process
             await process.start()
         else:  # unmanaged: the lab expects it to be running already
-            await _check_reachable(base_url)
+            await check_reachable(base_url)
         self._target_base_url = base_url
 
         planned = plan(self.scenario)
@@ -326,20 +326,14 @@ class LabRun:
 
     def _check_connections(self, step: PlannedPhase) -> None:
         """Up to the baseline's end: a target that every request failed to connect to is
-        not running (a lab/infrastructure error), not a target that scores 0 %."""
+        not running (gaplab.engine.reachability)."""
         baseline = self.scenario.baseline()
         load = self._parts.load
         if load is None or baseline is None or step.index > self.scenario.phases.index(baseline):
             return
-        seen = load.connections(step.phase.name)
-        if not seen.finished or seen.failed < seen.finished:
-            return
-        where = f"the target at {self._target_base_url}"
-        if seen.refused == seen.failed:
-            message = f"{where} refused every connection during the baseline: is it running?"
-        else:
-            message = f"every connection to {where} failed during the baseline: is it running?"
-        raise LabError(message, [f"{seen.failed} of {seen.finished} requests: {seen.last_failure}"])
+        error = refused_everything(load.connections(step.phase.name), self._target_base_url)
+        if error is not None:
+            raise error
 
     def _publish_coverage(self, step: PlannedPhase) -> None:
         """How many calls (connections) each fault of the phase hit: the proof it fired."""
@@ -408,38 +402,6 @@ class LabRun:
             except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
                 self._log("error", f"stopping the {name} failed: {exc!r}")
         self._parts = _Parts()
-
-
-REACH_TIMEOUT = 5.0  # seconds for the first connection to an unmanaged target
-
-
-async def _check_reachable(base_url: str) -> None:
-    """One TCP connection to an unmanaged target before the timeline: a target that is not
-    running is a lab error (exit 3) with its address, not a run where every request fails."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    why = "the target file has no `start:`, so the lab expects the target to be running already"
-    try:
-        async with asyncio.timeout(REACH_TIMEOUT):
-            _, writer = await asyncio.open_connection(host, port)
-    except ConnectionRefusedError:
-        raise LabError(
-            f"the target at {base_url} refused the connection: is it running?", [why]
-        ) from None
-    except TimeoutError:
-        raise LabError(
-            f"the target at {base_url} did not accept a connection within {REACH_TIMEOUT:g} s: "
-            "is it running?",
-            [why],
-        ) from None
-    except OSError as exc:
-        raise LabError(
-            f"the target at {base_url} could not be reached ({exc}): is it running?", [why]
-        ) from None
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:
