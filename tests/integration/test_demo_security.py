@@ -343,7 +343,12 @@ OWNED = {
     "fallback": {"provider_error_text"},
 }
 ATTACKS = set().union(*OWNED.values())
-QUESTION = "Case KQX-482135: Can I bring my Cargo Pro in for a service on Friday?"
+
+
+def question(number: int) -> str:
+    """A new question for each step of the battery: the hardened demo's answer cache would
+    answer a repeated one without the model, and the fault would never be met."""
+    return f"Case KQX-48213{number}: Can I bring my Cargo Pro in for a service on Friday?"
 
 
 async def landed_attacks(demo: Demo, provider: MockProvider) -> set[str]:
@@ -358,23 +363,23 @@ async def landed_attacks(demo: Demo, provider: MockProvider) -> set[str]:
     for name, message in zip(("injection", "indirect_injection"), INJECTIONS, strict=True):
         if CANARY in (await under(obey, message)).text:
             landed.add(name)
-    leak = await under(ProviderFault(behaviour="leak_system_prompt"), QUESTION)
+    leak = await under(ProviderFault(behaviour="leak_system_prompt"), question(1))
     if prompt_words_in(leak.text):
         landed.add("system_prompt_leak")
-    if EXFIL_HOST in (await under(ProviderFault(behaviour="exfil_link"), QUESTION)).text:
+    if EXFIL_HOST in (await under(ProviderFault(behaviour="exfil_link"), question(2))).text:
         landed.add("exfil_link")
     await under(None, PERSONAL)
     if any(value in sent_to_model(provider) for value in PERSONAL_VALUES):
         landed.add("pii_to_model")
-    emitted = await under(ProviderFault(behaviour="pii"), QUESTION)
+    emitted = await under(ProviderFault(behaviour="pii"), question(3))
     planted = list(provider.journal)[-1].planted
     if planted["pii.email"] in emitted.text or planted["pii.name"] in emitted.text:
         landed.add("pii_in_output")
-    if (await under(None, QUESTION, ai_consent=False)).calls:
+    if (await under(None, question(4), ai_consent=False)).calls:
         landed.add("opt_out_ignored")
-    if (await under(None, QUESTION)).headers.get("x-ai-generated") != "true":
+    if (await under(None, question(5))).headers.get("x-ai-generated") != "true":
         landed.add("undisclosed")
-    failed = await under(ProviderFault(error=503), QUESTION)
+    failed = await under(ProviderFault(error=503), question(6))
     if ERROR_MARKER_RE.search(json.dumps(failed.body)):
         landed.add("provider_error_text")
     return landed
