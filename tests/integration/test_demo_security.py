@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -46,21 +47,100 @@ class Answer:
         return str(self.body.get("answer", ""))
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """What a user got from `/chat/stream`: the events (name, data) and how it ended:
+    `done` (the `[DONE]` event), `error` (an `event: error`), `closed` (the server ended the
+    stream without either), `waiting` (still open when the user gave up)."""
+
+    status: int
+    headers: dict[str, str]
+    events: list[tuple[str, Any]]
+    ending: str
+    elapsed: float
+
+    @property
+    def text(self) -> str:
+        return "".join(
+            str(data.get("delta", ""))
+            for name, data in self.events
+            if name == "message" and isinstance(data, dict)
+        )
+
+    @property
+    def error(self) -> str | None:
+        errors = [data["error"] for name, data in self.events if name == "error"]
+        return errors[0] if errors else None
+
+
+def read_events(raw: str) -> tuple[list[tuple[str, Any]], bool]:
+    """The complete events in `raw`, and whether `[DONE]` was one of them."""
+    events: list[tuple[str, Any]] = []
+    done = False
+    for block in raw.split("\n\n")[:-1]:  # the last piece is not a complete event yet
+        name, data = "message", ""
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[len("event:") :].strip()
+            elif line.startswith("data:"):
+                data += line[len("data:") :].strip()
+        if data == "[DONE]":
+            done = True
+            continue
+        events.append((name, json.loads(data)))
+    return events, done
+
+
 @dataclass
 class Demo:
     url: str
     provider: MockProvider
     http: aiohttp.ClientSession
 
-    async def chat(self, message: str, **extra: Any) -> Answer:
+    async def post(self, path: str, message: str, **extra: Any) -> Answer:
         before = len(self.provider.journal)
         payload = {"message": message, "user_id": "u-1", **extra}
-        async with self.http.post(self.url + "/chat", json=payload) as response:
+        async with self.http.post(self.url + path, json=payload) as response:
             raw = await response.text()
             headers = {k.lower(): v for k, v in response.headers.items()}
             status = response.status
-        body: Any = json.loads(raw)
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = {"raw": raw}  # e.g. an unhandled error's plain "Internal Server Error"
         return Answer(status, body, headers, len(self.provider.journal) - before)
+
+    async def chat(self, message: str, **extra: Any) -> Answer:
+        return await self.post("/chat", message, **extra)
+
+    async def triage(self, message: str, **extra: Any) -> Answer:
+        return await self.post("/triage", message, **extra)
+
+    async def stream(self, message: str, patience: float = 10.0, **extra: Any) -> Streamed:
+        """Read `/chat/stream` as a browser would, giving up after `patience` seconds."""
+        payload = {"message": message, "user_id": "u-1", **extra}
+        started = time.monotonic()
+        raw, ending = "", "closed"
+        async with self.http.post(self.url + "/chat/stream", json=payload) as response:
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            try:
+                async with asyncio.timeout(patience):
+                    async for piece in response.content.iter_any():
+                        raw += piece.decode()
+            except TimeoutError:
+                ending = "waiting"
+            except aiohttp.ClientPayloadError:
+                ending = "closed"  # the connection broke mid-body
+            elapsed = time.monotonic() - started
+            status = response.status
+        if status != 200 or not headers.get("content-type", "").startswith("text/event-stream"):
+            return Streamed(status, headers, [("body", json.loads(raw or "{}"))], "closed", elapsed)
+        events, done = read_events(raw)
+        if done:
+            ending = "done"
+        elif any(name == "error" for name, _ in events):
+            ending = "error"
+        return Streamed(status, headers, events, ending, elapsed)
 
 
 @pytest.fixture
@@ -77,14 +157,18 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def three_demos(
     stack: AsyncExitStack, provider: MockProvider, http: aiohttp.ClientSession, tmp: Path,
-    defence: str,
+    defence: str, *options: str,
 ) -> tuple[Demo, Demo, Demo]:  # fmt: skip
-    """naive, hardened, and hardened without `defence`, started side by side."""
+    """naive, hardened, and hardened without `defence`, started side by side (`options` go
+    to both hardened ones)."""
+    hardened_args = (*SHORT, *options)
     naive, hardened, without = await asyncio.gather(
         stack.enter_async_context(running_demo(provider, tmp, "naive")),
-        stack.enter_async_context(running_demo(provider, tmp, "hardened", *SHORT)),
+        stack.enter_async_context(running_demo(provider, tmp, "hardened", *hardened_args)),
         stack.enter_async_context(
-            running_demo(provider, tmp, "hardened", *SHORT, "--without", defence, label="without")
+            running_demo(
+                provider, tmp, "hardened", *hardened_args, "--without", defence, label="without"
+            )
         ),
     )
     return (

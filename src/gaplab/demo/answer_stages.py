@@ -56,12 +56,13 @@ class OutputStages:
 
     def apply_sentence(self, sentence: str) -> Staged:
         if self._config.has("output_filter"):
-            announced = announces_other_instructions(sentence)
-            if announced is not None:
-                return Staged(None, f"follows other instructions: {announced!r}")
+            # As on a whole answer: echoing sentences go first, then what is left is judged.
             echoed = echoes_prompt(sentence, self._prompt)
             if echoed is not None:
                 return Staged("", f"removed a sentence echoing the system prompt: {echoed!r}")
+            announced = announces_other_instructions(sentence)
+            if announced is not None:
+                return Staged(None, f"follows other instructions: {announced!r}")
         return Staged(self._clean(sentence))
 
     def _clean(self, text: str) -> str:
