@@ -116,6 +116,14 @@ async def test_cache_answers_repeated_questions_once(
         assert marks == {"true"}  # a cached answer is still an AI answer, and says so
         assert (await ask_ten(without))[0] == 10
 
+        # A burst of a new question at once: the first asks, the others wait for its answer.
+        before = len(provider.journal)
+        burst = await asyncio.gather(*(hardened.chat("Do you rent bikes?") for _ in range(6)))
+        assert len(provider.journal) - before == 1 and len({a.text for a in burst}) == 1
+        before = len(provider.journal)
+        await asyncio.gather(*(without.chat("Do you rent bikes?") for _ in range(6)))
+        assert len(provider.journal) - before == 6
+
         # Another question is another call; a turn of a conversation is never cached.
         assert (await hardened.chat("Do you repair cargo bikes?")).calls == 1
         assert (await hardened.chat(repeated, conversation_id="c-1")).calls == 1
