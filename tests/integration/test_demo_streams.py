@@ -111,6 +111,18 @@ async def test_a_broken_stream_is_silent_on_naive_and_an_explicit_error_on_harde
     assert re.search(rf"stream broken: [^\n]*{re.escape(STALL_REASONS[fault])}", log), log
 
 
+async def test_a_slow_but_steady_stream_is_not_a_stall(
+    provider: MockProvider, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    async with running_demo(provider, tmp_path, "hardened", "--stall-timeout", "0.4s") as url:
+        demo = Demo(url, provider, http)
+        whole = (await demo.stream(QUESTION)).text
+        provider.set_faults([ProviderFault(token_rate=10)])  # a chunk every ~0.1 s
+        slow = await demo.stream(QUESTION)
+    assert slow.ending == "done" and slow.text == whole
+    assert slow.elapsed > 1.0  # far longer than the stall timeout in all, never in one gap
+
+
 async def test_the_output_stages_work_on_streamed_sentences(
     provider: MockProvider, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
