@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -46,21 +47,100 @@ class Answer:
         return str(self.body.get("answer", ""))
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """What a user got from `/chat/stream`: the events (name, data) and how it ended:
+    `done` (the `[DONE]` event), `error` (an `event: error`), `closed` (the server ended the
+    stream without either), `waiting` (still open when the user gave up)."""
+
+    status: int
+    headers: dict[str, str]
+    events: list[tuple[str, Any]]
+    ending: str
+    elapsed: float
+
+    @property
+    def text(self) -> str:
+        return "".join(
+            str(data.get("delta", ""))
+            for name, data in self.events
+            if name == "message" and isinstance(data, dict)
+        )
+
+    @property
+    def error(self) -> str | None:
+        errors = [data["error"] for name, data in self.events if name == "error"]
+        return errors[0] if errors else None
+
+
+def read_events(raw: str) -> tuple[list[tuple[str, Any]], bool]:
+    """The complete events in `raw`, and whether `[DONE]` was one of them."""
+    events: list[tuple[str, Any]] = []
+    done = False
+    for block in raw.split("\n\n")[:-1]:  # the last piece is not a complete event yet
+        name, data = "message", ""
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[len("event:") :].strip()
+            elif line.startswith("data:"):
+                data += line[len("data:") :].strip()
+        if data == "[DONE]":
+            done = True
+            continue
+        events.append((name, json.loads(data)))
+    return events, done
+
+
 @dataclass
 class Demo:
     url: str
     provider: MockProvider
     http: aiohttp.ClientSession
 
-    async def chat(self, message: str, **extra: Any) -> Answer:
+    async def post(self, path: str, message: str, **extra: Any) -> Answer:
         before = len(self.provider.journal)
         payload = {"message": message, "user_id": "u-1", **extra}
-        async with self.http.post(self.url + "/chat", json=payload) as response:
+        async with self.http.post(self.url + path, json=payload) as response:
             raw = await response.text()
             headers = {k.lower(): v for k, v in response.headers.items()}
             status = response.status
-        body: Any = json.loads(raw)
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = {"raw": raw}  # e.g. an unhandled error's plain "Internal Server Error"
         return Answer(status, body, headers, len(self.provider.journal) - before)
+
+    async def chat(self, message: str, **extra: Any) -> Answer:
+        return await self.post("/chat", message, **extra)
+
+    async def triage(self, message: str, **extra: Any) -> Answer:
+        return await self.post("/triage", message, **extra)
+
+    async def stream(self, message: str, patience: float = 10.0, **extra: Any) -> Streamed:
+        """Read `/chat/stream` as a browser would, giving up after `patience` seconds."""
+        payload = {"message": message, "user_id": "u-1", **extra}
+        started = time.monotonic()
+        raw, ending = "", "closed"
+        async with self.http.post(self.url + "/chat/stream", json=payload) as response:
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            try:
+                async with asyncio.timeout(patience):
+                    async for piece in response.content.iter_any():
+                        raw += piece.decode()
+            except TimeoutError:
+                ending = "waiting"
+            except aiohttp.ClientPayloadError:
+                ending = "closed"  # the connection broke mid-body
+            elapsed = time.monotonic() - started
+            status = response.status
+        if status != 200 or not headers.get("content-type", "").startswith("text/event-stream"):
+            return Streamed(status, headers, [("body", json.loads(raw or "{}"))], "closed", elapsed)
+        events, done = read_events(raw)
+        if done:
+            ending = "done"
+        elif any(name == "error" for name, _ in events):
+            ending = "error"
+        return Streamed(status, headers, events, ending, elapsed)
 
 
 @pytest.fixture
@@ -77,14 +157,18 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def three_demos(
     stack: AsyncExitStack, provider: MockProvider, http: aiohttp.ClientSession, tmp: Path,
-    defence: str,
+    defence: str, *options: str,
 ) -> tuple[Demo, Demo, Demo]:  # fmt: skip
-    """naive, hardened, and hardened without `defence`, started side by side."""
+    """naive, hardened, and hardened without `defence`, started side by side (`options` go
+    to both hardened ones)."""
+    hardened_args = (*SHORT, *options)
     naive, hardened, without = await asyncio.gather(
         stack.enter_async_context(running_demo(provider, tmp, "naive")),
-        stack.enter_async_context(running_demo(provider, tmp, "hardened", *SHORT)),
+        stack.enter_async_context(running_demo(provider, tmp, "hardened", *hardened_args)),
         stack.enter_async_context(
-            running_demo(provider, tmp, "hardened", *SHORT, "--without", defence, label="without")
+            running_demo(
+                provider, tmp, "hardened", *hardened_args, "--without", defence, label="without"
+            )
         ),
     )
     return (
@@ -343,7 +427,12 @@ OWNED = {
     "fallback": {"provider_error_text"},
 }
 ATTACKS = set().union(*OWNED.values())
-QUESTION = "Case KQX-482135: Can I bring my Cargo Pro in for a service on Friday?"
+
+
+def question(number: int) -> str:
+    """A new question for each step of the battery: the hardened demo's answer cache would
+    answer a repeated one without the model, and the fault would never be met."""
+    return f"Case KQX-48213{number}: Can I bring my Cargo Pro in for a service on Friday?"
 
 
 async def landed_attacks(demo: Demo, provider: MockProvider) -> set[str]:
@@ -358,23 +447,23 @@ async def landed_attacks(demo: Demo, provider: MockProvider) -> set[str]:
     for name, message in zip(("injection", "indirect_injection"), INJECTIONS, strict=True):
         if CANARY in (await under(obey, message)).text:
             landed.add(name)
-    leak = await under(ProviderFault(behaviour="leak_system_prompt"), QUESTION)
+    leak = await under(ProviderFault(behaviour="leak_system_prompt"), question(1))
     if prompt_words_in(leak.text):
         landed.add("system_prompt_leak")
-    if EXFIL_HOST in (await under(ProviderFault(behaviour="exfil_link"), QUESTION)).text:
+    if EXFIL_HOST in (await under(ProviderFault(behaviour="exfil_link"), question(2))).text:
         landed.add("exfil_link")
     await under(None, PERSONAL)
     if any(value in sent_to_model(provider) for value in PERSONAL_VALUES):
         landed.add("pii_to_model")
-    emitted = await under(ProviderFault(behaviour="pii"), QUESTION)
+    emitted = await under(ProviderFault(behaviour="pii"), question(3))
     planted = list(provider.journal)[-1].planted
     if planted["pii.email"] in emitted.text or planted["pii.name"] in emitted.text:
         landed.add("pii_in_output")
-    if (await under(None, QUESTION, ai_consent=False)).calls:
+    if (await under(None, question(4), ai_consent=False)).calls:
         landed.add("opt_out_ignored")
-    if (await under(None, QUESTION)).headers.get("x-ai-generated") != "true":
+    if (await under(None, question(5))).headers.get("x-ai-generated") != "true":
         landed.add("undisclosed")
-    failed = await under(ProviderFault(error=503), QUESTION)
+    failed = await under(ProviderFault(error=503), question(6))
     if ERROR_MARKER_RE.search(json.dumps(failed.body)):
         landed.add("provider_error_text")
     return landed

@@ -8,6 +8,7 @@ breaks keep each test to a few seconds; the margins are wide enough for a busy m
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ from gaplab.provider.server import MockProvider
 FAST = load_profile("openai").with_latency_scale(0.02)
 SHORT = ("--budget", "1.5s", "--break", "1s")
 QUESTION = {"message": "Where is my order 1042?", "user_id": "u-1"}
+_asked = itertools.count(1)
 START_TIMEOUT = 30.0
 
 
@@ -82,7 +84,10 @@ async def ask(
 ) -> tuple[int, str, float]:
     headers = {"x-request-id": request_id} if request_id else {}
     started = time.monotonic()
-    async with http.post(url + "/chat", json=QUESTION, headers=headers) as response:
+    # Each question is new (as the lab's are: they carry a case reference), so the hardened
+    # demo's answer cache never answers one without the provider.
+    question = {**QUESTION, "message": f"Case KQX-{next(_asked):06d}: {QUESTION['message']}"}
+    async with http.post(url + "/chat", json=question, headers=headers) as response:
         return response.status, await response.text(), time.monotonic() - started
 
 
@@ -273,14 +278,23 @@ async def test_the_demo_target_spec_starts_through_the_lab_target_runner(
             report = await health.json()
         assert report["breaker"] == "none"
         assert report["defences"] == [
+            "cache",
             "consent",
+            "contract",
             "disclosure",
             "fallback",
             "guard",
+            "history",
+            "input_limit",
+            "output_cap",
+            "output_check",
             "output_filter",
+            "pin",
+            "quota",
             "redact",
             "retry",
             "sanitise",
+            "stream_guard",
             "timeout",
         ]
         status, body, _ = await ask(http, f"http://127.0.0.1:{port}")
@@ -292,7 +306,8 @@ async def test_the_demo_target_spec_starts_through_the_lab_target_runner(
 @pytest.mark.parametrize(
     ("args", "env", "needle"),
     [
-        (["hardened", "--without", "cache"], True, "defences are: timeout, retry"),
+        (["hardened", "--without", "cash"], True, "defences are: timeout, retry"),
+        (["hardened", "--quota", "lots"], True, "not a whole number"),
         (["hardened", "--break", "soon"], True, "not a duration"),
         (["naive", "--without", "breaker"], True, "no defence options"),
         (["sensible"], True, "'naive', 'hardened'"),

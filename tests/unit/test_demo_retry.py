@@ -18,12 +18,11 @@ import httpx2
 import openai
 import pytest
 
-from gaplab.demo.ai_call import ResilientChat
+from gaplab.demo.ai_call import RequestBudget, ResilientChat
 from gaplab.demo.breaker import CircuitOpenError
 from gaplab.demo.options import DEFENCES, HardenedConfig
 from gaplab.demo.retry_policy import (
     AttemptTimeoutError,
-    EmptyAnswerError,
     RetryPolicy,
     is_transient,
     retry_after_seconds,
@@ -33,8 +32,10 @@ REQUEST = httpx2.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
 CLASSES: dict[int, type[openai.APIStatusError]] = {
     400: openai.BadRequestError,
     401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
     404: openai.NotFoundError,
     408: openai.APIStatusError,
+    422: openai.UnprocessableEntityError,
     429: openai.RateLimitError,
     500: openai.InternalServerError,
     503: openai.InternalServerError,
@@ -60,15 +61,18 @@ def status_error(
         (status_error(400, code="context_length_exceeded"), False),
         (status_error(400), False),
         (status_error(401), False),
-        (status_error(404), False),
+        (status_error(403), False),
+        (status_error(404, code="model_not_found"), False),
+        (status_error(422), False),
         (status_error(503, headers={"x-should-retry": "false"}), False),
-        (status_error(400, headers={"x-should-retry": "true"}), True),
+        # A permanent error stays permanent, whatever the header says (the SDK would retry).
+        (status_error(400, headers={"x-should-retry": "true"}), False),
+        (status_error(429, code="insufficient_quota", headers={"x-should-retry": "true"}), False),
         (openai.APIConnectionError(request=REQUEST), True),
         (openai.APITimeoutError(request=REQUEST), True),
         (AttemptTimeoutError("slow"), True),
         (TimeoutError(), True),
         (CircuitOpenError(1.0), False),
-        (EmptyAnswerError("empty"), False),
         (ValueError("bug"), False),
     ],
 )
@@ -76,11 +80,18 @@ def test_only_transient_errors_are_retried(error: BaseException, transient: bool
     assert is_transient(error) is transient
 
 
-def test_retry_after_headers_in_the_sdk_order() -> None:
+def test_retry_after_headers_the_later_of_the_two() -> None:
     assert retry_after_seconds(status_error(429, headers={"retry-after": "2"})) == 2.0
     assert retry_after_seconds(status_error(429, headers={"retry-after-ms": "350"})) == 0.35
-    both = {"retry-after-ms": "1500", "retry-after": "9"}
-    assert retry_after_seconds(status_error(429, headers=both)) == 1.5
+    # The SDK reads retry-after-ms first; waiting for the later never retries before either.
+    both = {"retry-after-ms": "1500", "retry-after": "2"}
+    assert retry_after_seconds(status_error(429, headers=both)) == 2.0
+    both = {"retry-after-ms": "2500", "retry-after": "2"}
+    assert retry_after_seconds(status_error(429, headers=both)) == 2.5
+    assert (
+        retry_after_seconds(status_error(429, headers={"retry-after-ms": "x", "retry-after": "1"}))
+        == 1.0
+    )
     when = email.utils.formatdate(1_000_003.0, usegmt=True)
     dated = status_error(503, headers={"retry-after": when})
     assert retry_after_seconds(dated, now=1_000_000.0) == pytest.approx(3.0)
@@ -145,6 +156,12 @@ class ScriptedClient:
         return SimpleNamespace(choices=[SimpleNamespace(message=message)])
 
 
+async def answer(chat: ResilientChat, messages: list[dict[str, str]], request_id: str) -> str:
+    """The text of what `chat.complete` returned."""
+    completion = await chat.complete(messages, request_id)
+    return str(completion.choices[0].message.content)
+
+
 def make_chat(
     client: ScriptedClient, fake: FakeTime, without: tuple[str, ...] = (), **numbers: Any
 ) -> ResilientChat:
@@ -163,8 +180,8 @@ async def test_one_blip_then_success_takes_two_calls_and_forwards_the_request_id
     fake = FakeTime()
     client = ScriptedClient(lambda n: status_error(503) if n == 1 else "Tuesday.")
     chat = make_chat(client, fake)
-    answer = await chat.answer([{"role": "user", "content": "when?"}], "req-42")
-    assert answer == "Tuesday."
+    text = await answer(chat, [{"role": "user", "content": "when?"}], "req-42")
+    assert text == "Tuesday."
     assert len(client.calls) == 2
     assert [call["extra_headers"] for call in client.calls] == [
         {"x-request-id": "req-42", "x-stainless-retry-count": "0"},
@@ -181,7 +198,7 @@ async def test_persistent_503_stops_after_two_retries() -> None:
     client = ScriptedClient(lambda n: status_error(503))
     chat = make_chat(client, fake, without=("breaker",))
     with pytest.raises(openai.InternalServerError):
-        await chat.answer([], "r")
+        await answer(chat, [], "r")
     assert len(client.calls) == 3
     assert len(fake.sleeps) == 2
 
@@ -191,7 +208,7 @@ async def test_permanent_errors_are_tried_once() -> None:
         fake = FakeTime()
         client = ScriptedClient(lambda n, error=error: error)  # type: ignore[misc]
         with pytest.raises(openai.APIStatusError):
-            await make_chat(client, fake).answer([], "r")
+            await answer(make_chat(client, fake), [], "r")
         assert len(client.calls) == 1
         assert fake.sleeps == []
 
@@ -201,13 +218,13 @@ async def test_retry_after_is_honoured_but_never_past_the_budget() -> None:
     client = ScriptedClient(
         lambda n: status_error(429, headers={"retry-after": "1"}) if n == 1 else "ok"
     )
-    assert await make_chat(client, fake, budget=4.0).answer([], "r") == "ok"
+    assert await answer(make_chat(client, fake, budget=4.0), [], "r") == "ok"
     assert fake.sleeps == [1.0]
 
     fake = FakeTime()
     client = ScriptedClient(lambda n: status_error(429, headers={"retry-after": "30"}))
     with pytest.raises(openai.RateLimitError):
-        await make_chat(client, fake, budget=4.0).answer([], "r")
+        await answer(make_chat(client, fake, budget=4.0), [], "r")
     assert len(client.calls) == 1  # gave up at once instead of sleeping past the budget
     assert fake.sleeps == []
 
@@ -217,7 +234,7 @@ async def test_without_timeout_a_long_retry_after_is_waited_out() -> None:
     client = ScriptedClient(
         lambda n: status_error(429, headers={"retry-after": "30"}) if n == 1 else "ok"
     )
-    assert await make_chat(client, fake, without=("timeout",)).answer([], "r") == "ok"
+    assert await answer(make_chat(client, fake, without=("timeout",)), [], "r") == "ok"
     assert fake.sleeps == [30.0]
 
 
@@ -225,7 +242,7 @@ async def test_without_retry_one_call_only() -> None:
     fake = FakeTime()
     client = ScriptedClient(lambda n: status_error(503) if n == 1 else "ok")
     with pytest.raises(openai.InternalServerError):
-        await make_chat(client, fake, without=("retry",)).answer([], "r")
+        await answer(make_chat(client, fake, without=("retry",)), [], "r")
     assert len(client.calls) == 1
 
 
@@ -235,35 +252,62 @@ async def test_breaker_counts_provider_calls_and_then_fails_fast() -> None:
     chat = make_chat(client, fake, threshold=5, break_duration=5.0)
     for _ in range(2):  # 3 + 2 calls: the 5th failure opens it during the second request
         with pytest.raises(Exception):  # noqa: B017 - either the 503 or the open circuit
-            await chat.answer([], "r")
+            await answer(chat, [], "r")
     assert len(client.calls) == 5
     assert chat.breaker is not None and chat.breaker.state == "open"
     assert fake.sleeps == [pytest.approx(s, abs=0.25) for s in (0.25, 0.5, 0.25)]  # no 4th
     for _ in range(10):
         with pytest.raises(CircuitOpenError) as caught:
-            await chat.answer([], "r")
+            await answer(chat, [], "r")
     assert len(client.calls) == 5
     assert caught.value.retry_in == pytest.approx(5.0)
     fake.now += 5.0
     with pytest.raises(openai.InternalServerError):  # the probe fails: open again
-        await chat.answer([], "r")
+        await answer(chat, [], "r")
     assert len(client.calls) == 6
     assert chat.breaker.times_opened == 2
 
 
-async def test_empty_answer_is_a_failure_that_is_not_retried() -> None:
+async def test_an_empty_answer_is_returned_as_it_came_for_the_output_check() -> None:
     fake = FakeTime()
     client = ScriptedClient(lambda n: "  ")
-    with pytest.raises(EmptyAnswerError):
-        await make_chat(client, fake).answer([], "r")
-    assert len(client.calls) == 1
+    assert await answer(make_chat(client, fake), [], "r") == "  "
+    assert len(client.calls) == 1  # a 200 is not retried, whatever it says
+
+
+async def test_one_request_budget_allows_three_calls_in_all() -> None:
+    fake = FakeTime()
+    client = ScriptedClient(lambda n: status_error(503) if n <= 2 else "ok")
+    chat = make_chat(client, fake, without=("breaker",))
+    budget = chat.budget()
+    assert await answer_with(chat, budget) == "ok"  # 503, 503, ok: three calls
+    assert budget.calls_left == 0
+    with pytest.raises(RuntimeError, match="no provider calls left"):
+        await chat.complete([], "r", budget)  # a second ask of the same request: no call
+    assert len(client.calls) == 3
+
+    fake = FakeTime()
+    client = ScriptedClient(lambda n: status_error(503) if n == 1 else "ok")
+    chat = make_chat(client, fake, without=("breaker",))
+    budget = chat.budget()
+    assert await answer_with(chat, budget) == "ok"
+    client_calls = len(client.calls)
+    client._script = lambda n: status_error(503)
+    with pytest.raises(openai.InternalServerError):
+        await chat.complete([], "r", budget)  # only one call left: one retry, not two
+    assert len(client.calls) - client_calls == 1
+
+
+async def answer_with(chat: ResilientChat, budget: RequestBudget) -> str:
+    completion = await chat.complete([], "r", budget)
+    return str(completion.choices[0].message.content)
 
 
 async def test_a_hung_attempt_is_cut_by_the_real_attempt_timeout() -> None:
     client = ScriptedClient(lambda n: "hang" if n == 1 else "late but fine")
     config = HardenedConfig(budget=2.0, attempt_timeout=0.2)
     chat = ResilientChat(client, "m", config, rng=random.Random(1))  # type: ignore[arg-type]
-    assert await chat.answer([], "r") == "late but fine"
+    assert await answer(chat, [], "r") == "late but fine"
     assert len(client.calls) == 2
 
 
@@ -272,5 +316,5 @@ async def test_the_total_budget_cuts_a_hang_and_counts_as_a_breaker_failure() ->
     config = HardenedConfig(budget=0.3, attempt_timeout=5.0, threshold=1)
     chat = ResilientChat(client, "m", config)  # type: ignore[arg-type]
     with pytest.raises(TimeoutError):
-        await chat.answer([], "r")
+        await answer(chat, [], "r")
     assert chat.breaker is not None and chat.breaker.state == "open"

@@ -6,7 +6,13 @@ import sys
 
 import pytest
 
-from gaplab.demo.options import DEFENCES, HardenedConfig, hardened_config, parse_without
+from gaplab.demo.options import (
+    DEFENCES,
+    SPEC_OPTIONS,
+    HardenedConfig,
+    hardened_config,
+    parse_without,
+)
 from gaplab.demo.spec import DEMO_NAMES, demo_target, parse_demo_spec
 from gaplab.errors import InputError
 from gaplab.target.resolve import check_target
@@ -61,10 +67,15 @@ def test_hardened_defaults_run_every_defence() -> None:
         5.0,
         5,
     )
+    assert (config.stall_timeout, config.input_tokens, config.output_tokens) == (2.0, 8_000, 400)
+    assert (config.history_turns, config.history_tokens, config.quota_tokens) == (6, 2_000, 20_000)
+    assert (config.cache_ttl, config.max_retries) == (300.0, 2)
 
 
 def test_hardened_options_reach_the_command_line() -> None:
-    target = demo_target("demo:hardened?without=breaker,fallback&break=2s&timeout=3s&threshold=7")
+    target = demo_target(
+        "demo:hardened?without=breaker,fallback&break=2s&timeout=3s&threshold=7&stall=1s&quota=900"
+    )
     assert target.start is not None
     command = target.start.command
     assert isinstance(command, list)
@@ -75,6 +86,13 @@ def test_hardened_options_reach_the_command_line() -> None:
         "--attempt-timeout": "2.5s",
         "--break": "2s",
         "--threshold": "7",
+        "--stall-timeout": "1s",
+        "--input-tokens": "8000",
+        "--output-tokens": "400",
+        "--cache-ttl": "300s",
+        "--history-turns": "6",
+        "--history-tokens": "2000",
+        "--quota": "900",
         "--without": "breaker,fallback",
     }
     check_target(target, "demo:hardened")
@@ -104,7 +122,10 @@ def test_without_accepts_lists_and_repeats() -> None:
     ("spec", "needle"),
     [
         ("demo:clever", "bundled demos: demo:naive, demo:hardened"),
-        ("demo:hardened?without=cache", "defences are: timeout, retry, breaker, fallback, consent"),
+        ("demo:hardened?without=cash", "defences are: timeout, retry, breaker, fallback, output"),
+        ("demo:hardened?quota=lots", "demo option quota: 'lots' is not a whole number"),
+        ("demo:hardened?stall=0s", "demo option stall: must be more than 0s"),
+        ("demo:hardened?history=0", "demo option history: must be at least 1"),
         ("demo:hardened?colour=red", "valid options: without, timeout"),
         ("demo:hardened?threshold=0", "at least 1"),
         ("demo:hardened?threshold=many", "not a whole number"),
@@ -130,6 +151,15 @@ def test_demo_names_and_defences_are_documented_one_liners() -> None:
         "retry",
         "breaker",
         "fallback",
+        "output_check",
+        "stream_guard",
+        "pin",
+        "contract",
+        "input_limit",
+        "output_cap",
+        "cache",
+        "history",
+        "quota",
         "consent",
         "guard",
         "redact",
@@ -141,17 +171,40 @@ def test_demo_names_and_defences_are_documented_one_liners() -> None:
 
 
 def test_config_round_trips_through_its_command_line() -> None:
-    config = hardened_config({"without": "retry", "break": "750ms", "threshold": "3"})
+    config = hardened_config(
+        {"without": "retry,cache", "break": "750ms", "threshold": "3", "quota": "5_000",
+         "stall": "1.5s", "history": "4", "cache_ttl": "1m"}
+    )  # fmt: skip
     args = config.to_args()
     flags = dict(zip(args[::2], args[1::2], strict=True))
-    rebuilt = hardened_config(
-        {
-            "budget": flags["--budget"],
-            "attempt": flags["--attempt-timeout"],
-            "break": flags["--break"],
-            "threshold": flags["--threshold"],
-            "without": flags["--without"],
-        }
-    )
+    by_flag = {flag: spec for spec, flag in SPEC_OPTIONS.items() if spec != "budget"}
+    rebuilt = hardened_config({by_flag[flag]: value for flag, value in flags.items()})
     assert rebuilt == config
-    assert rebuilt.break_duration == 0.75
+    assert (rebuilt.break_duration, rebuilt.quota_tokens, rebuilt.stall_timeout) == (
+        0.75,
+        5_000,
+        1.5,
+    )
+    assert (rebuilt.history_turns, rebuilt.cache_ttl) == (4, 60.0)
+    assert rebuilt.without == ("retry", "cache")
+
+
+def test_both_demos_declare_the_hardened_caps_and_budget() -> None:
+    for spec in ("demo:naive", "demo:hardened"):
+        target = demo_target(spec)
+        assert (target.limits.input_tokens, target.limits.output_tokens) == (8_000, 400)
+        assert target.budget.per_user_tokens_per_minute == 20_000
+    tuned = demo_target("demo:hardened?quota=3000&input_tokens=2000&output_tokens=100")
+    assert (tuned.limits.input_tokens, tuned.limits.output_tokens) == (2_000, 100)
+    assert tuned.budget.per_user_tokens_per_minute == 3_000
+
+
+@pytest.mark.parametrize(
+    ("interface", "path"), [("chat", "/chat"), ("stream", "/chat/stream"), ("json", "/triage")]
+)
+def test_each_interface_drives_its_endpoint(interface: str, path: str) -> None:
+    target = demo_target("demo:hardened", interface=interface)
+    assert target.request.url == "http://127.0.0.1:{port}" + path
+    assert (target.response.stream is not None) == (interface == "stream")
+    assert target.response.contract.declared == (interface == "json")
+    check_target(target, "demo:hardened")

@@ -2,22 +2,34 @@
 
 Both run the same click command. The demos talk to whatever `OPENAI_BASE_URL` (or
 `--provider-url`) names, normally the lab's mock provider; without either they refuse to
-start rather than reach the real OpenAI by accident.
+start rather than reach the real OpenAI by accident. The hardened demo's numeric flags are
+the ones in `options.NUMBER_OPTIONS`, so the spec string and the command line never drift.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from gaplab.demo.options import DEFENCES, DEMO_NAMES, hardened_config
+from gaplab.demo.options import DEFENCES, DEMO_NAMES, NUMBER_OPTIONS, hardened_config
 from gaplab.errors import InputError
 
 
 @click.group(name="demo", help="Run the bundled demo targets (for workshops and tests).")
 def demo_group() -> None:
     pass
+
+
+def _number_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(NUMBER_OPTIONS):
+        metavar = "DURATION" if option.kind == "duration" else "N"
+        command = click.option(
+            option.flag, option.spec, metavar=metavar, help=f"hardened only: {option.help}"
+        )(command)
+    return command
 
 
 @click.command(name="serve")
@@ -42,42 +54,19 @@ def demo_group() -> None:
     metavar="DEFENCES",
     help="hardened only: defences to switch off, comma-separated: " + ", ".join(DEFENCES),
 )
-@click.option("--budget", metavar="DURATION", help="hardened only: total time budget [4s]")
-@click.option(
-    "--attempt-timeout", metavar="DURATION", help="hardened only: time for one provider call [2.5s]"
-)
-@click.option(
-    "--break",
-    "break_",
-    metavar="DURATION",
-    help="hardened only: how long the breaker stays open [5s]",
-)
-@click.option(
-    "--threshold", metavar="N", help="hardened only: consecutive failures that open the breaker [5]"
-)
+@_number_flags
 def serve_command(
     name: str,
     host: str,
     port: int,
     provider_url: str | None,
     without: tuple[str, ...],
-    budget: str | None,
-    attempt_timeout: str | None,
-    break_: str | None,
-    threshold: str | None,
+    **numbers: str | None,
 ) -> None:
     """Serve demo NAME (naive or hardened) until SIGTERM or Ctrl-C."""
-    options = {
-        key: value
-        for key, value in (
-            ("without", ",".join(without)),
-            ("budget", budget),
-            ("attempt", attempt_timeout),
-            ("break", break_),
-            ("threshold", threshold),
-        )
-        if value
-    }
+    options = {key: value for key, value in numbers.items() if value}
+    if without:
+        options["without"] = ",".join(without)
     if provider_url:
         os.environ["OPENAI_BASE_URL"] = provider_url
     if not os.environ.get("OPENAI_BASE_URL"):

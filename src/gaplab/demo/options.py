@@ -8,7 +8,8 @@ unknown or out of range is an `InputError` that lists what is valid.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from gaplab.errors import InputError
 from gaplab.scenario.durations import format_duration, parse_duration
@@ -16,21 +17,37 @@ from gaplab.scenario.durations import format_duration, parse_duration
 DEMO_NAMES: tuple[str, ...] = ("naive", "hardened")
 
 DEMO_DESCRIPTIONS: dict[str, str] = {
-    "naive": "the afternoon demo: official SDK defaults (600 s timeout, 2 retries), "
-    "provider errors passed to the user, no defences",
-    "hardened": "the same service with a time budget, careful retries, a circuit breaker, "
-    "a fallback answer, consent, input guard, redaction, output filter, sanitiser and AI "
-    "disclosure, each switchable off",
+    "naive": "the afternoon demo: official SDK defaults (600 s timeout, 2 retries), a floating "
+    "model alias, whole conversations resent, provider errors passed to the user, no defences",
+    "hardened": "the same service with resilience (time budget, careful retries, breaker, "
+    "fallback, output and stream checks, pinned model, JSON contract), cost (input limit, "
+    "output cap, cache, bounded history, per-user quota), security and governance defences, "
+    "each switchable off",
 }
 
 DEFENCES: dict[str, str] = {
+    # resilience
     "timeout": "a hard time budget for the AI call (total and per attempt), well under the SLA",
     "retry": "retries only transient errors, with backoff and jitter, honouring retry-after "
-    "within the budget",
+    "within the budget; never a permanent error",
     "breaker": "a circuit breaker: after N consecutive failures, fail fast for a while, "
     "then let one probe through",
     "fallback": "on any AI failure answer 200 with a 'temporarily unavailable' text marked "
     "degraded, instead of a 503 carrying the provider's error text",
+    "output_check": "an empty answer, a refusal, an answer cut by length or by the content "
+    "filter, or invalid tool arguments becomes the fallback answer, marked degraded",
+    "stream_guard": "a stream that is cut, stalls, carries a malformed chunk or an error "
+    "event ends with an explicit error event, never as a silent partial answer",
+    "pin": "asks for a dated model snapshot instead of the floating alias",
+    "contract": "validates JSON answers against their model; one retry with a stricter "
+    "prompt, else a degraded answer",
+    # cost
+    "input_limit": "refuses an input above the token cap with 413, before any model call",
+    "output_cap": "every model call sets max_completion_tokens",
+    "cache": "answers repeated identical questions from an exact-match cache with a TTL",
+    "history": "sends only the last turns of a conversation, within a token budget",
+    "quota": "a per-user token budget per minute: past it, a clean 429 before any model call",
+    # security and governance
     "consent": "a user who opted out of AI processing gets a non-AI answer, with no model call",
     "guard": "screens the input for injection and prompt-extraction attempts and refuses them "
     "without calling the model",
@@ -42,14 +59,48 @@ DEFENCES: dict[str, str] = {
     "disclosure": "marks every AI-generated answer (header X-AI-Generated and field ai_generated)",
 }
 
+OptionKind = Literal["duration", "count"]
+
+
+@dataclass(frozen=True)
+class NumberOption:
+    """A numeric option: its spec name, its command-line flag, the config field it sets."""
+
+    spec: str
+    flag: str
+    field: str
+    kind: OptionKind
+    help: str
+
+
+NUMBER_OPTIONS: tuple[NumberOption, ...] = (
+    NumberOption("timeout", "--budget", "budget", "duration", "total time budget [4s]"),
+    NumberOption("attempt", "--attempt-timeout", "attempt_timeout", "duration",
+                 "time for one provider call [2.5s]"),
+    NumberOption("break", "--break", "break_duration", "duration",
+                 "how long the breaker stays open [5s]"),
+    NumberOption("threshold", "--threshold", "threshold", "count",
+                 "consecutive failures that open the breaker [5]"),
+    NumberOption("stall", "--stall-timeout", "stall_timeout", "duration",
+                 "longest gap between two chunks of a stream [2s]"),
+    NumberOption("input_tokens", "--input-tokens", "input_tokens", "count",
+                 "largest input, in estimated tokens [8000]"),
+    NumberOption("output_tokens", "--output-tokens", "output_tokens", "count",
+                 "max_completion_tokens of every model call [400]"),
+    NumberOption("cache_ttl", "--cache-ttl", "cache_ttl", "duration",
+                 "how long a cached answer is served [300s]"),
+    NumberOption("history", "--history-turns", "history_turns", "count",
+                 "conversation turns sent with a new message [6]"),
+    NumberOption("history_tokens", "--history-tokens", "history_tokens", "count",
+                 "estimated tokens of history sent with a new message [2000]"),
+    NumberOption("quota", "--quota", "quota_tokens", "count",
+                 "tokens one user may spend per minute [20000]"),
+)  # fmt: skip
 # Option names in a spec string, with the command-line flag each one maps to.
 SPEC_OPTIONS: dict[str, str] = {
     "without": "--without",
-    "timeout": "--budget",
-    "budget": "--budget",
-    "attempt": "--attempt-timeout",
-    "break": "--break",
-    "threshold": "--threshold",
+    **{option.spec: option.flag for option in NUMBER_OPTIONS},
+    "budget": "--budget",  # the same as `timeout`
 }
 
 
@@ -62,7 +113,15 @@ class HardenedConfig:
     attempt_timeout: float = 2.5  # seconds for one provider call
     break_duration: float = 5.0  # seconds the breaker stays open
     threshold: int = 5  # consecutive failed provider calls that open the breaker
-    max_retries: int = 2
+    max_retries: int = 2  # so at most 3 provider calls per user request
+    stall_timeout: float = 2.0  # seconds without a chunk before a stream counts as stalled
+    input_tokens: int = 8_000  # largest message accepted, in estimated tokens
+    output_tokens: int = 400  # max_completion_tokens on every call
+    cache_ttl: float = 300.0  # seconds a cached answer is served
+    cache_size: int = 1_024  # answers kept (least recently used go first)
+    history_turns: int = 6  # earlier turns (question + answer) sent with a new message
+    history_tokens: int = 2_000  # and at most this many estimated tokens of them
+    quota_tokens: int = 20_000  # tokens one user may spend in any 60 s
 
     def has(self, defence: str) -> bool:
         return defence in self.defences
@@ -73,12 +132,13 @@ class HardenedConfig:
 
     def to_args(self) -> list[str]:
         """The command-line flags that rebuild this configuration."""
-        args = [
-            "--budget", format_duration(self.budget),
-            "--attempt-timeout", format_duration(self.attempt_timeout),
-            "--break", format_duration(self.break_duration),
-            "--threshold", str(self.threshold),
-        ]  # fmt: skip
+        args: list[str] = []
+        for option in NUMBER_OPTIONS:
+            value = getattr(self, option.field)
+            args += [
+                option.flag,
+                format_duration(value) if option.kind == "duration" else str(value),
+            ]
         if self.without:
             args += ["--without", ",".join(self.without)]
         return args
@@ -88,7 +148,11 @@ class HardenedConfig:
         return (
             ", ".join(parts)
             + f"; budget {self.budget:g}s, attempt {self.attempt_timeout:g}s, "
-            + f"breaker {self.threshold} failures / {self.break_duration:g}s"
+            + f"breaker {self.threshold} failures / {self.break_duration:g}s, "
+            + f"stall {self.stall_timeout:g}s, input {self.input_tokens} tokens, "
+            + f"output {self.output_tokens} tokens, cache {self.cache_ttl:g}s, "
+            + f"history {self.history_turns} turns / {self.history_tokens} tokens, "
+            + f"quota {self.quota_tokens} tokens/min"
         )
 
 
@@ -115,6 +179,16 @@ def _duration(option: str, value: str) -> float:
     return seconds
 
 
+def _count(option: str, value: str) -> int:
+    try:
+        number = int(value.replace("_", ""))
+    except ValueError:
+        raise InputError(f"demo option {option}: {value!r} is not a whole number") from None
+    if number < 1:
+        raise InputError(f"demo option {option}: must be at least 1")
+    return number
+
+
 def hardened_config(options: Mapping[str, str]) -> HardenedConfig:
     """Build a config from spec-string options (keys as in `SPEC_OPTIONS`)."""
     unknown = sorted(set(options) - set(SPEC_OPTIONS))
@@ -125,28 +199,19 @@ def hardened_config(options: Mapping[str, str]) -> HardenedConfig:
         )
     if "timeout" in options and "budget" in options:
         raise InputError("give the time budget once: `timeout` and `budget` are the same option")
-    defaults = HardenedConfig()
-    without = parse_without(options.get("without", ""))
-    budget_text = options.get("timeout", options.get("budget"))
-    budget = _duration("timeout", budget_text) if budget_text else defaults.budget
-    attempt_text = options.get("attempt")
-    attempt = _duration("attempt", attempt_text) if attempt_text else defaults.attempt_timeout
-    break_text = options.get("break")
-    break_duration = _duration("break", break_text) if break_text else defaults.break_duration
-    threshold = defaults.threshold
-    if "threshold" in options:
-        try:
-            threshold = int(options["threshold"])
-        except ValueError:
-            raise InputError(
-                f"demo option threshold: {options['threshold']!r} is not a whole number"
-            ) from None
-        if threshold < 1:
-            raise InputError("demo option threshold: must be at least 1")
-    return HardenedConfig(
-        defences=frozenset(DEFENCES) - without,
-        budget=budget,
-        attempt_timeout=min(attempt, budget),
-        break_duration=break_duration,
-        threshold=threshold,
+    values = dict(options)
+    if "budget" in values:
+        values["timeout"] = values.pop("budget")
+    numbers: dict[str, float | int] = {}
+    for option in NUMBER_OPTIONS:
+        text = values.get(option.spec)
+        if not text:
+            continue
+        parse = _duration if option.kind == "duration" else _count
+        numbers[option.field] = parse(option.spec, text)
+    config = replace(
+        HardenedConfig(),
+        defences=frozenset(DEFENCES) - parse_without(values.get("without", "")),
+        **numbers,  # type: ignore[arg-type]
     )
+    return replace(config, attempt_timeout=min(config.attempt_timeout, config.budget))

@@ -5,8 +5,11 @@ pointed at the lab's mock provider; requests go to `POST /chat`. Both demos decl
 same contract (the naive one simply never uses most of it): fallback answers are marked
 `"degraded": true`, refusals `"refused": true`, AI answers carry the header
 `X-AI-Generated: true`, links may point only to the shop's own host, and a user who opted
-out of AI processing is sent with `"ai_consent": false`. Unknown names or options are an
-`InputError`.
+out of AI processing is sent with `"ai_consent": false`. They declare the hardened demo's
+caps and budget (`limits`, `budget.per_user_tokens_per_minute`: the numbers its
+`input_limit`, `output_cap` and `quota` defences enforce, the defaults for naive, which
+enforces none) and send a conversation turn's id as `conversation_id`. Unknown names or
+options are an `InputError`.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from gaplab.demo.options import (
 )
 from gaplab.errors import InputError
 from gaplab.scenario.target_models import (
+    BudgetSpec,
     ContractSpec,
     DegradedSpec,
     DisclosureSpec,
     EndpointCall,
+    LimitsSpec,
     OptOutSpec,
     ReadySpec,
     RequestSpec,
@@ -38,6 +43,7 @@ from gaplab.scenario.target_models import (
     StreamSpec,
     TargetFile,
 )
+from gaplab.target.template import REQUEST_NAMES
 
 __all__ = ["DEFENCES", "DEMO_DESCRIPTIONS", "DEMO_NAMES", "demo_target", "parse_demo_spec"]
 
@@ -103,6 +109,12 @@ def demo_target(spec: str, interface: str = "chat") -> TargetFile:
     command = [sys.executable, "-m", "gaplab.demo", name, "--port", "{port}"]
     if config is not None:
         command += config.to_args()
+    numbers = config or HardenedConfig()  # naive declares the same caps, and keeps none
+    body = {"message": "{input}", "user_id": "{user}"}
+    # The lab names a conversation turn's id `{conversation}`; until its template knows the
+    # name, a target using it would not load, so the field is added only once it does.
+    if "conversation" in REQUEST_NAMES:
+        body["conversation_id"] = "{conversation}"
     return TargetFile(
         name=spec,
         start=StartSpec(
@@ -114,12 +126,14 @@ def demo_target(spec: str, interface: str = "chat") -> TargetFile:
             {
                 "method": "POST",
                 "url": "http://127.0.0.1:{port}" + INTERFACE_PATHS[interface],
-                "json": {"message": "{input}", "user_id": "{user}"},
+                "json": body,
                 "opt_out": OPT_OUT,
             }
         ),
         response=_response(interface),
         non_ai_endpoints=NON_AI_ENDPOINTS,
+        budget=BudgetSpec(per_user_tokens_per_minute=numbers.quota_tokens),
+        limits=LimitsSpec(input_tokens=numbers.input_tokens, output_tokens=numbers.output_tokens),
     )
 
 
