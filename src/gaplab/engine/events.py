@@ -82,6 +82,23 @@ class FaultCoverage(Event):
     source: str  # "provider" | "network"
     hits: int | None
     matched: int | None = None
+    manual: bool = False  # a fault applied by hand (ManualFault): not part of the plan
+
+
+@dataclass(frozen=True)
+class ManualFault(Event):
+    """A fault applied or cleared by hand during the run (the TUI's chaos keys), with what
+    is needed to replay it: `spec` is the fault as a scenario file would write it (under
+    `provider:` or `network:`), or `{"inputs": kind}` for a switch of the input mix.
+    A `FaultChanged(source="manual")` follows with the faults active after it."""
+
+    kind: ClassVar[str] = "manual_fault"
+    action: str  # "apply" | "clear"
+    name: str  # the preset's name: provider_503, hang, ...
+    fault: str  # its description
+    source: str  # "provider" | "network" | "inputs"
+    phase: str  # the phase it happened in
+    spec: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,6 +221,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PhaseEnded,
         FaultChanged,
         FaultCoverage,
+        ManualFault,
         UserRequestFinished,
         ProviderCallRecorded,
         ArrivalsDropped,

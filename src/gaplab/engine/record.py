@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from gaplab.engine.events import (
     Event,
     FaultCoverage,
+    ManualFault,
     PhaseEnded,
     PhaseStarted,
     ProviderCallRecorded,
@@ -50,6 +51,10 @@ class RunRecord:
     probes: list[UserRequestFinished] = field(default_factory=list)
     calls: list[ProviderCall] = field(default_factory=list)
     coverage: list[FaultCoverage] = field(default_factory=list)
+    # Faults applied by hand (gaplab.engine.manual): kept apart from the planned ones, so
+    # a manual fault that hit nothing never reads as "the experiment did not happen".
+    manual: list[ManualFault] = field(default_factory=list)
+    manual_coverage: list[FaultCoverage] = field(default_factory=list)
     _join: tuple[tuple[int, int], Join] | None = field(default=None, repr=False)
 
     def __call__(self, event: Event) -> None:
@@ -68,7 +73,9 @@ class RunRecord:
                 if window.name == event.phase and window.end is None:
                     window.end = event.t
         elif isinstance(event, FaultCoverage):
-            self.coverage.append(event)
+            (self.manual_coverage if event.manual else self.coverage).append(event)
+        elif isinstance(event, ManualFault):
+            self.manual.append(event)
         elif isinstance(event, RunStarted):
             self.started = event
         elif isinstance(event, RunFinished):

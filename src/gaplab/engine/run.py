@@ -27,6 +27,7 @@ from gaplab.engine.events import (
     FaultChanged,
     FaultCoverage,
     LogMessage,
+    ManualFault,
     PhaseEnded,
     PhaseStarted,
     ProviderCallRecorded,
@@ -34,6 +35,7 @@ from gaplab.engine.events import (
     RunStarted,
 )
 from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
+from gaplab.engine.manual import ManualPreset
 from gaplab.engine.monitor import LabMonitor
 from gaplab.engine.reachability import check_reachable, refused_everything
 from gaplab.engine.record import RunRecord
@@ -44,6 +46,8 @@ from gaplab.load.generator import LoadGenerator
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.netfault import NetworkFaults
+from gaplab.netfault.spec import NetworkFault
+from gaplab.provider.faults import ProviderFault
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import Scenario
@@ -64,6 +68,9 @@ class RunOptions:
     runs_dir: Path = Path("runs")
     toxiproxy_url: str | None = None
     fail_under: float = DEFAULT_FAIL_UNDER
+    # Route the provider through the network proxy even when the scenario has no network
+    # fault, so one can be applied by hand (the TUI's network cut).
+    network_proxy: bool = False
 
 
 @dataclass
@@ -108,10 +115,166 @@ class LabRun:
         self._parts = _Parts()
         self._ticked: set[str] = set()
         self._target_base_url = ""
+        # Faults applied by hand (gaplab.engine.manual), on top of the phase's own ones.
+        self._manual: dict[str, tuple[ManualPreset, float, str]] = {}  # (preset, t, phase)
+        self._manual_timers: dict[str, asyncio.TimerHandle] = {}
+        self._step: PlannedPhase | None = None
+        self._phase_faults_on = False
+        self._background: set[asyncio.Task[None]] = set()
+        # Fault counters survive a change of the active faults (the provider and the proxy
+        # count from each `set_faults`/`apply`): keyed ("phase", i) or ("manual", name).
+        self._provider_keys: list[tuple[str, object]] = []
+        self._network_keys: list[tuple[str, object]] = []
+        self._banked: dict[tuple[str, object], dict[str, int | None]] = {}
 
     def snapshot(self) -> Snapshot:
-        self.aggregator.now = max(self.aggregator.now, self.clock.now())
+        now = self.clock.now()
+        self.aggregator.now = max(self.aggregator.now, now)
+        load, provider = self._parts.load, self._parts.provider
+        if load is not None:
+            pending = load.client.in_flight
+            oldest = min((f.started for f in pending.values()), default=None)
+            self.aggregator.note_in_flight(
+                now,
+                len(pending),
+                None if oldest is None else now - oldest,
+                provider.in_flight if provider is not None else 0,
+            )
         return self.aggregator.snapshot()
+
+    # -- faults applied by hand ---------------------------------------------------------------
+
+    @property
+    def manual_faults(self) -> tuple[str, ...]:
+        """Names of the presets applied by hand and not cleared yet."""
+        return tuple(self._manual)
+
+    def manual_unavailable(self, preset: ManualPreset) -> str | None:
+        """Why `preset` cannot be applied now, or None."""
+        if self._parts.load is None or self._step is None:
+            return "the run is not under way"
+        if preset.network is not None and self._parts.network is None:
+            return "this run has no network proxy (start it from the TUI, or with a network fault)"
+        return None
+
+    async def apply_manual(self, preset: ManualPreset) -> None:
+        """Apply `preset` now, on top of the phase's faults, until `clear_manual` (or its
+        `lasts`). Raises `LabError` when it cannot be applied (`manual_unavailable`)."""
+        reason = self.manual_unavailable(preset)
+        if reason is not None:
+            raise LabError(f"cannot apply {preset.title}: {reason}")
+        if preset.name in self._manual:
+            return
+        self._manual[preset.name] = (preset, self.clock.now(), self.phase_name)
+        await self._sync_faults()
+        self._publish_manual("apply", preset)
+        if preset.lasts:
+            self._manual_timers[preset.name] = asyncio.get_running_loop().call_later(
+                preset.lasts, self._clear_later, preset.name
+            )
+
+    def _clear_later(self, name: str) -> None:
+        self._manual_timers.pop(name, None)
+        task = asyncio.ensure_future(self.clear_manual(name))
+        self._background.add(task)  # a reference until it is done
+        task.add_done_callback(self._background.discard)
+
+    async def clear_manual(self, name: str | None = None) -> None:
+        """Clear the preset `name` (None: every one) and publish what it hit."""
+        names = [name] if name is not None else list(self._manual)
+        cleared = [self._manual[n] for n in names if n in self._manual]
+        if not cleared:
+            return
+        self._bank_counters()
+        for preset, _, _ in cleared:
+            timer = self._manual_timers.pop(preset.name, None)
+            if timer is not None:
+                timer.cancel()
+            self._publish_manual_coverage(preset.name)
+            del self._manual[preset.name]
+        await self._sync_faults()
+        for preset, _, _ in cleared:
+            self._publish_manual("clear", preset)
+
+    def _publish_manual(self, action: str, preset: ManualPreset) -> None:
+        now = self.clock.now()
+        self.bus.publish(
+            ManualFault(
+                t=now,
+                action=action,
+                name=preset.name,
+                fault=preset.describe(),
+                source=preset.source,
+                phase=self.phase_name,
+                spec=preset.spec(),
+            )
+        )
+        self.bus.publish(
+            FaultChanged(t=now, phase=self.phase_name, faults=self._active(), source="manual")
+        )
+
+    def _active(self) -> tuple[str, ...]:
+        step = self._step
+        planned = step.descriptions if step is not None and self._phase_faults_on else ()
+        return (*planned, *(p.describe() for p, _, _ in self._manual.values()))
+
+    def _publish_manual_coverage(self, name: str) -> None:
+        preset, _, phase = self._manual[name]
+        counts = self._banked.pop(("manual", name), {})
+        hits = counts.get("fired") if preset.provider is not None else counts.get("hits")
+        self.bus.publish(
+            FaultCoverage(
+                t=self.clock.now(),
+                phase=phase,
+                index=-1,
+                fault=preset.describe(),
+                source=preset.source,
+                hits=hits,
+                matched=counts.get("matched"),
+                manual=True,
+            )
+        )
+
+    def _bank_counters(self) -> None:
+        """Add what the active faults hit so far to the bank, before they are replaced."""
+        provider, network = self._parts.provider, self._parts.network
+        if provider is not None:
+            for key, counts in zip(self._provider_keys, provider.fault_counters(), strict=False):
+                banked = self._banked.setdefault(key, {"matched": 0, "fired": 0})
+                for field_name in ("matched", "fired"):
+                    banked[field_name] = (banked.get(field_name) or 0) + counts[field_name]
+        if network is not None:
+            for key, hits in zip(self._network_keys, network.coverage(), strict=False):
+                banked = self._banked.setdefault(key, {"hits": 0})
+                banked["hits"] = None if hits is None else (banked.get("hits") or 0) + hits
+
+    async def _sync_faults(self) -> None:
+        """Make the phase's faults (while on) plus the manual ones the active faults."""
+        self._bank_counters()
+        step = self._step if self._phase_faults_on else None
+        provider_faults: list[tuple[tuple[str, object], ProviderFault]] = [
+            (("phase", i), f) for i, f in enumerate(_provider_faults(step))
+        ]
+        network_faults: list[tuple[tuple[str, object], NetworkFault]] = [
+            (("phase", i), f) for i, f in enumerate(_network_faults(step))
+        ]
+        inputs: str | None = None
+        for preset, _, _ in self._manual.values():
+            if preset.provider is not None:
+                provider_faults.append((("manual", preset.name), preset.provider))
+            if preset.network is not None:
+                network_faults.append((("manual", preset.name), preset.network))
+            if preset.inputs is not None:
+                inputs = preset.inputs
+        provider, network, load = self._parts.provider, self._parts.network, self._parts.load
+        if provider is not None:
+            self._provider_keys = [key for key, _ in provider_faults]
+            provider.set_faults([fault for _, fault in provider_faults])
+        if network is not None:
+            self._network_keys = [key for key, _ in network_faults]
+            await network.apply([fault for _, fault in network_faults])
+        if load is not None:
+            load.mix.force(inputs)
 
     def publish_call(self, call: ProviderCall) -> None:
         self.detector.learn(call)
@@ -216,7 +379,11 @@ class LabRun:
         await provider.start()
         openai_base_url = provider.openai_base_url
         anthropic_base_url = provider.anthropic_base_url
-        if self.scenario.uses_network_faults or self.options.toxiproxy_url:
+        if (
+            self.scenario.uses_network_faults
+            or self.options.toxiproxy_url
+            or self.options.network_proxy
+        ):
             network = NetworkFaults(toxiproxy_url=self.options.toxiproxy_url, seed=self.seed)
             self._parts.network = network
             await network.start()
@@ -313,13 +480,15 @@ class LabRun:
         )
         if step.descriptions:
             self.bus.publish(
-                FaultChanged(t=self.clock.now(), phase=phase.name, faults=step.descriptions)
+                FaultChanged(t=self.clock.now(), phase=phase.name, faults=self._active())
             )
         await asyncio.sleep(max(0.0, origin + step.end - self.clock.now()))
         if step.descriptions:
             self._publish_coverage(step)
             await self._clear()
-            self.bus.publish(FaultChanged(t=self.clock.now(), phase=phase.name, faults=()))
+            self.bus.publish(
+                FaultChanged(t=self.clock.now(), phase=phase.name, faults=self._active())
+            )
         self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
         self._check_connections(step)
         self._tick_checks()
@@ -338,16 +507,22 @@ class LabRun:
     def _publish_coverage(self, step: PlannedPhase) -> None:
         """How many calls (connections) each fault of the phase hit: the proof it fired."""
         provider, network = self._parts.provider, self._parts.network
-        provider_counts = iter(provider.fault_counters() if provider is not None else [])
-        network_counts = iter(network.coverage() if network is not None else [])
+        self._bank_counters()
+        self._provider_keys = self._network_keys = []  # banked: counted once
+        provider_index = network_index = 0
         for index, entry in enumerate(step.phase.faults):
             matched = None
             if entry.provider is not None:
-                counts = next(provider_counts, None)
-                hits = None if counts is None else counts["fired"]
-                matched = None if counts is None else counts["matched"]
+                counts = self._banked.pop(("phase", provider_index), None)
+                provider_index += 1
+                if provider is None or counts is None:
+                    hits = None
+                else:
+                    hits, matched = counts["fired"], counts["matched"]
             else:
-                hits = next(network_counts, None)
+                banked = self._banked.pop(("phase", network_index), None)
+                network_index += 1
+                hits = None if network is None or banked is None else banked["hits"]
             self.bus.publish(
                 FaultCoverage(
                     t=self.clock.now(),
@@ -361,23 +536,33 @@ class LabRun:
             )
 
     async def _apply(self, step: PlannedPhase) -> None:
-        provider = self._parts.provider
-        if provider is not None and step.provider_faults:
-            provider.set_faults(step.provider_faults)
-        network = self._parts.network
-        if network is not None and step.network_faults:
-            await network.apply(step.network_faults)
+        self._step, self._phase_faults_on = step, True
+        self._banked = {k: v for k, v in self._banked.items() if k[0] == "manual"}
+        if step.provider_faults or step.network_faults or self._manual:
+            await self._sync_faults()
 
     async def _clear(self) -> None:
-        provider = self._parts.provider
-        if provider is not None:
-            provider.clear_faults()
-        network = self._parts.network
-        if network is not None:
-            await network.clear()
+        self._phase_faults_on = False
+        await self._sync_faults()
+
+    def _end_manual(self) -> None:
+        """Manual faults still on at the end: publish what they hit (they end with the run)."""
+        if not self._manual:
+            return
+        try:
+            self._bank_counters()
+        except Exception as exc:  # a proxy already gone: the hits are unknown
+            self._log("warning", f"counting the manual faults' hits failed: {exc!r}")
+        for name in list(self._manual):
+            timer = self._manual_timers.pop(name, None)
+            if timer is not None:
+                timer.cancel()
+            self._publish_manual_coverage(name)
+        self._manual.clear()
 
     async def _teardown(self) -> None:
         """Stop users, target, proxy and provider, in that order; each step is bounded."""
+        self._end_manual()
         self.phase_name = "stopping"
         parts = self._parts
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
@@ -402,6 +587,14 @@ class LabRun:
             except (Exception, asyncio.CancelledError) as exc:  # keep stopping the others
                 self._log("error", f"stopping the {name} failed: {exc!r}")
         self._parts = _Parts()
+
+
+def _provider_faults(step: PlannedPhase | None) -> tuple[ProviderFault, ...]:
+    return step.provider_faults if step is not None else ()
+
+
+def _network_faults(step: PlannedPhase | None) -> tuple[NetworkFault, ...]:
+    return step.network_faults if step is not None else ()
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:

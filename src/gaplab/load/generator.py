@@ -61,6 +61,7 @@ class LoadGenerator:
             detector,
         )
         mix = InputMix(load.inputs, seed)
+        self.mix = mix
         self._closed: ClosedUsers | None = None
         self._open: OpenArrivals | None = None
         if load.open:

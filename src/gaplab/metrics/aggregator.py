@@ -3,6 +3,11 @@ immutable snapshots (counts by outcome, latency percentiles per phase, per-secon
 upstream calls, tokens and cost).
 
 It does no I/O and never blocks; `snapshot()` is cheap enough for a 10 Hz UI tick.
+Besides the run-wide figures it keeps what is happening *now*: the last `ROLLING_SECONDS`
+(latency percentiles, calls per request, retries, spend, error reasons), a per-second
+series with no gaps (a second with no event is an empty bucket, so a stall shows as a
+stall), the requests in flight when a front end samples them (`note_in_flight`), and the
+faults applied by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from gaplab.engine.events import (
     Event,
     FaultChanged,
     LabHealth,
+    ManualFault,
     PhaseEnded,
     PhaseStarted,
     ProviderCallRecorded,
@@ -25,10 +31,24 @@ from gaplab.engine.events import (
     UserRequestFinished,
 )
 from gaplab.metrics.latency import LatencyRecorder
-from gaplab.metrics.snapshot import LabFigures, PhaseStats, SecondBucket, Snapshot
+from gaplab.metrics.snapshot import (
+    InFlight,
+    LabFigures,
+    LatencySummary,
+    ManualSpan,
+    PhaseStats,
+    RollingFigures,
+    SecondBucket,
+    Snapshot,
+    UnsafeAnswer,
+)
+from gaplab.metrics.window import SlidingWindow
 
 WINDOW_SECONDS = 120
 RATE_SECONDS = 3  # requests/s is averaged over the last complete seconds
+ROLLING_SECONDS = 5.0  # "now" figures: latency percentiles, calls per request, spend
+MAX_REASONS = 40  # distinct error reasons kept (the rest are counted as "other")
+UNSAFE_KEPT = 5
 
 
 @dataclass
@@ -77,18 +97,34 @@ class _PhaseState:
 class _Second:
     outcomes: Counter[str] = field(default_factory=Counter)
     provider_calls: int = 0
+    retries: int = 0
+    cost_usd: float = 0.0
+    in_flight: int | None = None
+    errors: Counter[str] = field(default_factory=Counter)
     latency: LatencyRecorder = field(default_factory=LatencyRecorder)
     frozen: SecondBucket | None = None  # cleared by every update, like _PhaseState.frozen
 
     def freeze(self, second: int) -> SecondBucket:
         if self.frozen is None:
+            summary = self.latency.summary() if self.latency.count else None
             self.frozen = SecondBucket(
                 second=second,
                 outcomes={o: self.outcomes.get(o, 0) for o in OUTCOMES},
                 provider_calls=self.provider_calls,
-                p95=self.latency.percentile(95),
+                p95=summary.p95 if summary else None,
+                p50=summary.p50 if summary else None,
+                retries=self.retries,
+                cost_usd=self.cost_usd,
+                in_flight=self.in_flight,
             )
         return self.frozen
+
+
+def error_reason(event: UserRequestFinished) -> str:
+    """Why a user got an error, as short as the log would say it."""
+    if event.detail:
+        return event.detail
+    return f"HTTP {event.status}" if event.status else "no answer"
 
 
 class Aggregator:
@@ -112,6 +148,14 @@ class Aggregator:
         self._checks: dict[str, str] = {}
         self._dropped = 0
         self._lab: LabFigures | None = None
+        self._rolling_latency = SlidingWindow(ROLLING_SECONDS)
+        self._retries = 0
+        self._read_timeout: float | None = None
+        self._reasons: Counter[str] = Counter()
+        self._unsafe: deque[UnsafeAnswer] = deque(maxlen=UNSAFE_KEPT)
+        self._in_flight: InFlight | None = None
+        self._manual: dict[str, ManualSpan] = {}  # open spans by preset name
+        self._manual_done: list[ManualSpan] = []
 
     def __call__(self, event: Event) -> None:
         self.now = max(self.now, event.t)
@@ -148,8 +192,31 @@ class Aggregator:
             self._lab = _lab_figures(event)
         elif isinstance(event, CheckEvaluated):
             self._checks[event.check_id] = event.verdict
+        elif isinstance(event, ManualFault):
+            self._on_manual(event)
         elif isinstance(event, RunFinished):
             self.status = event.status
+            for span in self._manual.values():  # still on at the end: it ended with the run
+                self._manual_done.append(ManualSpan(span.name, span.fault, span.start, event.t))
+            self._manual.clear()
+
+    def _on_manual(self, event: ManualFault) -> None:
+        if event.action == "apply":
+            self._manual[event.name] = ManualSpan(event.name, event.fault, event.t, None)
+            return
+        span = self._manual.pop(event.name, None)
+        if span is not None:
+            self._manual_done.append(ManualSpan(span.name, span.fault, span.start, event.t))
+
+    def note_in_flight(self, t: float, users: int, oldest_s: float | None, upstream: int) -> None:
+        """What is in flight now (the engine samples it when a snapshot is taken); the
+        per-second series keeps the most seen in each second."""
+        self.now = max(self.now, t)
+        self._in_flight = InFlight(users, oldest_s, upstream)
+        bucket = self._bucket(t)
+        if bucket.in_flight is None or users > bucket.in_flight:
+            bucket.in_flight = users
+            bucket.frozen = None
 
     def _bucket(self, t: float) -> _Second:
         second = int(t)
@@ -160,6 +227,9 @@ class Aggregator:
                 if number == second:
                     return bucket
             return _Second()  # older than the window: counted in totals only
+        if self._seconds:  # seconds with no event are empty buckets, not missing ones
+            for gap in range(max(self._seconds[-1][0] + 1, second - WINDOW_SECONDS), second):
+                self._seconds.append((gap, _Second()))
         bucket = _Second()
         self._seconds.append((second, bucket))
         while len(self._seconds) > WINDOW_SECONDS:
@@ -184,6 +254,7 @@ class Aggregator:
             return
         self._totals[event.outcome] += 1
         self._latency.record(event.latency)
+        self._rolling_latency.record(event.t, event.latency)
         if phase is not None:
             phase.outcomes[event.outcome] += 1
             phase.latency.record(event.latency)
@@ -191,6 +262,16 @@ class Aggregator:
         bucket.frozen = None
         bucket.outcomes[event.outcome] += 1
         bucket.latency.record(event.latency)
+        if event.outcome == "error":
+            reason = error_reason(event)
+            if reason not in self._reasons and len(self._reasons) >= MAX_REASONS:
+                reason = "other"
+            self._reasons[reason] += 1
+            bucket.errors[reason] += 1
+        elif event.outcome == "unsafe":
+            self._unsafe.append(
+                UnsafeAnswer(event.t, event.request_id, event.detail, event.excerpt)
+            )
 
     def _on_provider_call(self, event: ProviderCallRecorded) -> None:
         call = event.call
@@ -203,9 +284,16 @@ class Aggregator:
             phase.frozen = None
             phase.provider_calls += 1
             phase.provider_statuses[call.status] += 1
+        if call.retry_count:
+            self._retries += 1
+        if call.read_timeout is not None:
+            self._read_timeout = call.read_timeout
         bucket = self._bucket(call.t_arrival)
         bucket.frozen = None
         bucket.provider_calls += 1
+        bucket.cost_usd += call.cost_usd
+        if call.retry_count:
+            bucket.retries += 1
 
     def _rate(self, attribute: str) -> float:
         current = int(self.now)
@@ -216,8 +304,32 @@ class Aggregator:
             return sum(sum(b.outcomes.values()) for b in complete) / RATE_SECONDS
         return sum(b.provider_calls for b in complete) / RATE_SECONDS
 
+    def _series(self) -> tuple[SecondBucket, ...]:
+        """The per-second buckets up to now, empty seconds included."""
+        if self._seconds:
+            self._bucket(self.now)  # seconds since the last event are empty, not absent
+        return tuple(bucket.freeze(second) for second, bucket in self._seconds)
+
+    def _rolling(self) -> RollingFigures:
+        oldest = self.now - ROLLING_SECONDS
+        window = [b for s, b in self._seconds if s + 1 > oldest]
+        reasons: Counter[str] = Counter()
+        for bucket in window:
+            reasons.update(bucket.errors)
+        p50, p95, p99, top = self._rolling_latency.percentiles(self.now, 50, 95, 99, 100)
+        return RollingFigures(
+            seconds=ROLLING_SECONDS,
+            latency=LatencySummary(len(self._rolling_latency), p50, p95, p99, top),
+            requests=len(self._rolling_latency),
+            provider_calls=sum(b.provider_calls for b in window),
+            retries=sum(b.retries for b in window),
+            cost_usd=sum(b.cost_usd for b in window),
+            error_reasons=dict(reasons.most_common()),
+        )
+
     def snapshot(self) -> Snapshot:
         current = self._current
+        seconds = self._series()
         return Snapshot(
             t=self.now,
             run_id=self.run_id,
@@ -240,10 +352,17 @@ class Aggregator:
             phases=tuple(
                 sorted((p.freeze() for p in self._phases.values()), key=lambda p: p.index)
             ),
-            seconds=tuple(bucket.freeze(second) for second, bucket in self._seconds),
+            seconds=seconds,
             checks=dict(self._checks),
             dropped=self._dropped,
             lab=self._lab,
+            rolling=self._rolling(),
+            in_flight=self._in_flight,
+            retries=self._retries,
+            read_timeout=self._read_timeout,
+            error_reasons=dict(self._reasons.most_common()),
+            unsafe_recent=tuple(self._unsafe),
+            manual=(*self._manual_done, *self._manual.values()),
         )
 
 

@@ -53,6 +53,14 @@ class SecondBucket:
     outcomes: dict[str, int]
     provider_calls: int
     p95: float | None  # AI requests that finished in this second
+    p50: float | None = None
+    retries: int = 0  # provider calls the caller marked as a retry (x-stainless-retry-count)
+    cost_usd: float = 0.0
+    in_flight: int | None = None  # the most user requests seen in flight (None: not sampled)
+
+    @property
+    def requests(self) -> int:
+        return sum(self.outcomes.values())
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,63 @@ class LabFigures:
 
 
 @dataclass(frozen=True)
+class RollingFigures:
+    """The last `seconds` of the run (not the whole run): what is happening now."""
+
+    seconds: float
+    latency: LatencySummary  # AI requests that finished in the window
+    requests: int
+    provider_calls: int
+    retries: int  # of those calls, the ones the caller marked as retries
+    cost_usd: float
+    error_reasons: dict[str, int]  # why users got errors in the window, most frequent first
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def calls_per_request(self) -> float | None:
+        return self.provider_calls / self.requests if self.requests else None
+
+    @property
+    def spend_per_second(self) -> float:
+        return self.cost_usd / self.seconds
+
+    @property
+    def cost_per_request(self) -> float | None:
+        return self.cost_usd / self.requests if self.requests else None
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """Requests sent and not answered yet, sampled when the snapshot was taken: during a
+    hang this is the signal (nothing finishes, so finished-request figures go quiet)."""
+
+    users: int  # user requests in flight
+    oldest_s: float | None  # age of the oldest one
+    upstream: int  # provider calls received and not ended
+
+
+@dataclass(frozen=True)
+class UnsafeAnswer:
+    t: float
+    request_id: str
+    reason: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class ManualSpan:
+    """A fault applied by hand (the TUI's chaos keys), from `start` to `end` (None: on)."""
+
+    name: str
+    fault: str
+    start: float
+    end: float | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     t: float
     run_id: str
@@ -104,3 +169,10 @@ class Snapshot:
     checks: dict[str, str] = field(default_factory=dict)  # check id -> verdict, once decided
     dropped: int = 0  # open arrivals not started (max_in_flight), whole run
     lab: LabFigures | None = None  # the latest lab health figures
+    rolling: RollingFigures | None = None  # the last few seconds (ROLLING_SECONDS)
+    in_flight: InFlight | None = None  # None when nobody sampled it (a rebuilt report)
+    retries: int = 0  # provider calls marked as retries, whole run
+    read_timeout: float | None = None  # the read timeout the caller's SDK announced (s)
+    error_reasons: dict[str, int] = field(default_factory=dict)  # whole run
+    unsafe_recent: tuple[UnsafeAnswer, ...] = ()  # the latest few, newest last
+    manual: tuple[ManualSpan, ...] = ()

@@ -194,11 +194,53 @@ def _add_record_parts(
         check["example_requests"] = _clean(examples.get(check["id"], []))
     document["series"] = _clean(run_series(record))
     document["cost"] = _clean(run_cost(record))
+    manual = manual_faults(record)
+    if manual:
+        document["manual_faults"] = _clean(manual)
+
+
+MANUAL_NOTE = "manual faults were applied: verdicts reflect them"
+
+
+def manual_faults(record: RunRecord) -> list[dict[str, Any]]:
+    """Each fault applied by hand: what, from when to when (run clock), in which phase, and
+    what it hit (None where it cannot be counted)."""
+    hits: dict[str, list[int | None]] = {}
+    for coverage in record.manual_coverage:
+        hits.setdefault(coverage.fault, []).append(coverage.hits)
+    spans: list[dict[str, Any]] = []
+    open_spans: dict[str, dict[str, Any]] = {}
+    for event in record.manual:
+        if event.action == "apply":
+            span = {
+                "name": event.name,
+                "fault": event.fault,
+                "source": event.source,
+                "phase": event.phase,
+                "start_s": event.t,
+                "end_s": None,
+                "spec": event.spec,
+            }
+            open_spans[event.name] = span
+            spans.append(span)
+        elif event.name in open_spans:
+            open_spans.pop(event.name)["end_s"] = event.t
+    for span in spans:
+        found = hits.get(str(span["fault"]))
+        span["hits"] = found.pop(0) if found else None
+    return spans
 
 
 def verdict_headline(report: dict[str, Any]) -> str:
     """One line every front end shows: `READY ...`, `NOT READY ...`, `INCOMPLETE ...` (the
-    run did not finish) or `NO VERDICT ...` (nothing was tested)."""
+    run did not finish) or `NO VERDICT ...` (nothing was tested); a run with faults applied
+    by hand says so after it."""
+    if report.get("manual_faults"):  # every front end says so with the verdict
+        return _verdict_headline(report) + f"  ({MANUAL_NOTE})"
+    return _verdict_headline(report)
+
+
+def _verdict_headline(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     score = verdict["score"]
     counts = verdict["counts"]

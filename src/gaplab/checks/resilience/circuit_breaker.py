@@ -93,7 +93,7 @@ class CircuitBreakerCheck(Check):
             moved = "rose" if fault_rate > base_rate else "fell only"
             problems.append(
                 f"upstream calls {moved} from {base_rate:.1f}/s to {fault_rate:.1f}/s "
-                f"(needs a {options.drop:.0%} drop, to ≤ {allowed:.1f}/s)"
+                f"(needs a drop of {options.drop:.0%}, to ≤ {allowed:.1f}/s)"
             )
         if user_p95 is not None and user_p95 > options.fast:
             problems.append(f"users waited {ms(user_p95)} at p95 (fast means ≤ {ms(options.fast)})")

@@ -76,11 +76,28 @@ class InputMix:
         }
         self._names = list(kinds)
         self._weights = [options.weight for options in kinds.values()]
+        self._forced: InputSource | None = None  # a manual switch (gaplab.engine.manual)
+
+    def force(self, kind: str | None) -> None:
+        """Every draw from now on is of `kind` (None: back to the scenario's mix); a kind
+        the scenario does not name gets a source with its default options."""
+        if kind is None:
+            self._forced = None
+            return
+        source = self.sources.get(kind)
+        if source is None:
+            from gaplab.scenario.load_models import InputMix as Spec
+
+            defaults = Spec.model_validate({kind: {}}).kinds[kind]
+            source = SOURCES[kind](self.seed, defaults)
+        self._forced = source
 
     def stream(self, user_index: int) -> UserStream:
         return UserStream(self, user_index)
 
     def draw(self, rng: random.Random, reference: str) -> UserInput:
+        if self._forced is not None:
+            return self._forced.make(rng, reference)
         kind = (
             self._names[0] if len(self._names) == 1 else rng.choices(self._names, self._weights)[0]
         )
