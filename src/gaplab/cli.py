@@ -64,6 +64,8 @@ class _Group(click.Group):
         "payloads": "gaplab.load.payloads_cli:payloads_command",
         "runs": "gaplab.report.runs:runs_group",
         "compare": "gaplab.report.compare:compare_command",
+        "workshop": "gaplab.workshop.cli:workshop_command",
+        "serve": "gaplab.tui.serve:serve_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -332,6 +334,7 @@ def list_() -> None:
 @click.option(
     "--fail-under", type=click.FloatRange(0, 100), default=DEFAULT_FAIL_UNDER, show_default=True
 )
+@click.option("--tui", is_flag=True, help="open the scorecard in the terminal UI")
 def report(
     run_dir: Path,
     json_path: Path | None,
@@ -339,6 +342,7 @@ def report(
     markdown_path: Path | None,
     html_path: Path | None,
     fail_under: float,
+    tui: bool,
 ) -> None:
     """Rebuild the reports of a past run from its journal (runs/<run-id>)."""
     from rich.console import Console
@@ -368,6 +372,21 @@ def report(
             + f": {shown}{more}; the report is built from the rest",
             err=True,
         )
+    if tui:
+        from gaplab.tui.app import run_app
+        from gaplab.tui.past import scored_from_folder
+
+        scored = scored_from_folder(run_dir, fail_under=fail_under)
+        scored.report = document
+        write_report_files(
+            document,
+            json_path=json_path,
+            junit_path=junit_path,
+            markdown_path=markdown_path,
+            html_path=html_path,
+        )
+        run_app(past=scored)
+        sys.exit(exit_code_for(document["status"], document["verdict"]["ready"]))
     print_scorecard(Console(), document)
     write_report_files(
         document,

@@ -1,8 +1,8 @@
-"""Where the bundled scenarios and provider profiles live.
+"""Where the bundled scenarios, provider profiles and workshop lessons live.
 
 In a wheel they are package data under `gaplab/_bundled/` (pyproject force-includes the
 top-level folders there); in a source checkout or editable install they are the top-level
-`scenarios/` and `mock_providers/` folders, which stay the one editable source.
+`scenarios/`, `mock_providers/` and `workshop/` folders, which stay the one editable source.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def bundled_dir(kind: str) -> Path:
-    """`kind` is "scenarios" or "mock_providers"."""
+    """`kind` is "scenarios", "mock_providers" or "workshop"."""
     packaged = _PACKAGE / "_bundled" / kind
     if packaged.is_dir():
         return packaged

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 from gaplab.metrics.snapshot import Snapshot
 
 VERDICT_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_run": "not run"}
+VERDICT_WIDTH = 8
 VERDICT_COLOUR = {"pass": "success", "fail": "error", "warn": "warning"}  # theme variables
 PENDING = "…"
 
@@ -35,9 +37,18 @@ class CheckList(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         self.add_column("check", key="check")
-        self.add_column("verdict", key="verdict", width=8)
+        self.add_column("verdict", key="verdict", width=VERDICT_WIDTH)
         for check_id in self.check_ids:
             self.add_row(check_id, verdict_text(None, self.app.theme_variables), key=check_id)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The check column takes what the verdict leaves: the verdict is never cut."""
+        column = self.columns.get("check")  # type: ignore[call-overload]
+        if column is None:
+            return
+        column.auto_width = False
+        column.width = max(8, event.size.width - VERDICT_WIDTH - 6)
+        self.refresh()
 
     def show(self, snapshot: Snapshot) -> None:
         for check_id, verdict in snapshot.checks.items():

@@ -14,10 +14,12 @@ from gaplab.engine.events import (
     Event,
     FaultChanged,
     LogMessage,
+    ManualFault,
     PhaseStarted,
     RunFinished,
     RunStarted,
 )
+from gaplab.report.figures import VERDICT_LABEL
 
 FEED_CAPACITY = 500  # lines waiting for the next tick; older ones are dropped
 
@@ -28,13 +30,16 @@ def describe(event: Event) -> str | None:
         faults = "; ".join(event.faults) or "no faults"
         return f"phase {event.index + 1} {event.phase} ({event.duration:g}s): {faults}"
     if isinstance(event, FaultChanged):
-        return (
-            f"faults cleared ({event.source})"
-            if not event.faults
-            else f"faults on ({event.source}): " + "; ".join(event.faults)
-        )
+        if event.source == "manual":
+            return None  # the ManualFault line says what changed
+        return "faults cleared" if not event.faults else "faults on: " + "; ".join(event.faults)
+    if isinstance(event, ManualFault):
+        what = "on" if event.action == "apply" else "cleared"
+        return f"by hand: {event.fault} {what}"
     if isinstance(event, CheckEvaluated):
-        return f"check {event.check_id}: {event.verdict.upper()}: {event.summary}"
+        when = "decided" if not event.final else "final"
+        label = VERDICT_LABEL.get(event.verdict, event.verdict)
+        return f"check {event.check_id} {when}: {label}: {event.summary}"
     if isinstance(event, LogMessage):
         return f"{event.level}: {event.message}"
     if isinstance(event, RunStarted):
