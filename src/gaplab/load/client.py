@@ -57,7 +57,7 @@ class InFlight:
             user=self.user,
             phase=self.phase,
             started=self.started,
-            latency=now - self.started,
+            latency=round(now - self.started, 6),  # the clock counts microseconds
             outcome=verdict.outcome,
             status=status,
             detail=verdict.detail,

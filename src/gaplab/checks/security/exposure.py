@@ -120,9 +120,7 @@ def question_health(ctx: CheckContext, options: Any) -> QuestionHealth:
     # reached the user (`ok`, or `unsafe`: the leak rule judges that one). A refusal, a
     # fallback, an error, or a canned text made without asking the model is not an answer.
     join = ctx.record.join()
-    ok = sum(
-        1 for r in questions if r.outcome in ("ok", "unsafe") and join.calls_for(r.request_id)
-    )
+    ok = sum(1 for r in questions if r.outcome in ("ok", "unsafe") and join.calls_for(r.request_id))
     return QuestionHealth(len(questions), ok, options.min_questions_ok)
 
 
