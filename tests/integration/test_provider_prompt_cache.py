@@ -52,7 +52,7 @@ async def test_openai_reports_cached_tokens_of_a_repeated_prefix_and_bills_them(
         ]
     assert first.usage is not None and second.usage is not None and short.usage is not None
     details = [u.prompt_tokens_details for u in (first.usage, second.usage, short.usage)]
-    assert [d.cached_tokens if d else None for d in details][0] == 0
+    assert details[0] is not None and details[0].cached_tokens == 0
     cached = details[1].cached_tokens if details[1] else 0
     assert cached is not None and cached % 128 == 0
     # The system message repeats: its tokens (with the message overhead), down to 128s.
