@@ -73,6 +73,7 @@ class InFlight:
             disclosed=verdict.disclosed,
             conversation=given.conversation if given is not None else "",
             turn=given.turn if given is not None else 0,
+            input_tokens=given.tokens if given is not None else 0,
         )
         return event
 

@@ -17,16 +17,22 @@ from typing import Any
 
 from gaplab.errors import InputError
 from gaplab.metrics.cost import PriceTable
-from gaplab.provider.profiles import load_profile
+from gaplab.provider.profiles import ProviderProfile, load_profile
 from gaplab.scenario.target_models import TargetFile
 
 
 @lru_cache(maxsize=16)
-def prices_for(provider: str) -> PriceTable | None:
+def profile_for(provider: str) -> ProviderProfile | None:
     try:
-        return PriceTable.from_profile(load_profile(provider))
+        return load_profile(provider)
     except (InputError, OSError):
         return None
+
+
+@lru_cache(maxsize=16)
+def prices_for(provider: str) -> PriceTable | None:
+    profile = profile_for(provider)
+    return None if profile is None else PriceTable.from_profile(profile)
 
 
 @dataclass(frozen=True)
