@@ -132,3 +132,21 @@ async def test_anthropic_reports_cache_reads_apart_from_input_tokens(
         second.input_tokens * 0.80 + second.cache_read_input_tokens * 0.08
     ) / 1e6 + second.output_tokens * 4.00 / 1e6
     assert calls[1].cost_usd == pytest.approx(expected, rel=1e-12)
+
+
+async def test_an_embeddings_call_is_billed_only_when_answered(
+    openai_provider: MockProvider,
+) -> None:
+    from gaplab.provider.faults import ProviderFault
+
+    async with openai.AsyncOpenAI(
+        base_url=openai_provider.openai_base_url, api_key="lab-key", max_retries=0
+    ) as client:
+        await client.embeddings.create(model="text-embedding-3-small", input="Where is it?")
+        openai_provider.set_faults([ProviderFault(error=503)])
+        with pytest.raises(openai.InternalServerError):
+            await client.embeddings.create(model="text-embedding-3-small", input="Where is it?")
+    answered, refused = list(openai_provider.journal)
+    assert answered.status == 200 and answered.cost_usd == answered.tokens_in * 0.02 / 1e6 > 0
+    assert refused.status == 503 and refused.tokens_in == answered.tokens_in
+    assert refused.cost_usd == 0  # the provider does not bill the calls it refuses

@@ -152,7 +152,8 @@ class InputLimitCheck(Check):
         if provider_refused:
             problems.append(
                 f"the provider itself refused {len(provider_refused)} calls for them "
-                f"({next(iter(numbers['provider_refused_codes']))})"
+                f"({next(iter(numbers['provider_refused_codes']))}: it counted up to "
+                f"{numbers['provider_saw_max_tokens']:,})"
             )
         if throttled:
             problems.append(
@@ -197,5 +198,5 @@ def _refusal(call: ProviderCall, profile: ProviderProfile | None) -> str:
     if profile is not None:
         spec = profile.find_model(call.model_served or call.model_requested) or profile.default
     if spec is not None and call.tokens_in > spec.context_window:
-        return f"context_length_exceeded: {call.tokens_in:,} tokens > {spec.context_window:,}"
+        return f"context_length_exceeded (over {spec.context_window:,} tokens)"
     return call.fault or "HTTP 400"
