@@ -63,6 +63,7 @@ def count_tokens(text: str) -> int:
 
 
 _CACHED_TEXT = 2048  # system prompts and questions repeat; long documents are not kept
+_MIN_REPEATS = 4  # per-word counting pays when a distinct word occurs this often on average
 
 
 @lru_cache(maxsize=8192)
@@ -97,6 +98,8 @@ def _words_centi(text: str) -> int | None:
     parts = text.split(" ")
     first, last = parts[0], parts[-1]
     counts = Counter(parts)
+    if len(counts) * _MIN_REPEATS > len(parts):
+        return None  # few words repeat (ids, encoded data): counting each would cost more
     total = _word_centi(first)
     counts[first] -= 1
     for part, times in counts.items():
