@@ -21,8 +21,15 @@ the rate achieved (arrivals started per second), answers per second, the schedul
 (p50/p99/max: how late arrivals started against their plan) and the lab's CPU share. The
 rate the lab can issue is where achieved falls short of planned or slip climbs.
 
+Documents (--documents PAGES): 20 closed users at the lab's default 200 ms think time
+against the hello endpoint, once sending questions and once pasting a PAGES-page document
+(500 tokens a page) with every request: the rate, the lab process's CPU share and its CPU
+microseconds per request for each, and what the documents add to the CPU share (goal for
+50 pages: under 20 % of a core).
+
     python bench/load.py [--seconds 4] [--users 10,100,1000] [--repeat 3]
     python bench/load.py --open [--rates 250,500,1000,2000,4000] [--seconds 4]
+    python bench/load.py --documents 50 [--users 20] [--seconds 4] [--repeat 3]
 
 Each row is the median of --repeat interleaved runs (this machine is noisy).
 """
@@ -201,6 +208,55 @@ async def _open(target: TargetFile, rate: float, seconds: float) -> dict[str, fl
     }
 
 
+async def _inputs(
+    target: TargetFile, inputs: dict[str, Any], users: int, seconds: float
+) -> tuple[float, float, float]:
+    """Closed users at the default think time sending `inputs`: requests/s, the lab
+    process's CPU share and its CPU microseconds per request, over the counted window."""
+    events: list[Event] = []
+    generator = LoadGenerator(
+        target=target,
+        names={},
+        base_url=target.request.url.rsplit("/", 1)[0],
+        load=LoadSpec.model_validate({"users": users, "patience": 30, "inputs": inputs}),
+        seed=1,
+        clock=MonotonicClock(),
+        publish=events.append,
+        current_phase=lambda: "bench",
+        sla=10,
+        detector=UnsafeDetector(),
+    )
+    await generator.start(users)
+    await asyncio.sleep(WARMUP)
+    before, cpu0 = len(events), time.process_time()
+    await asyncio.sleep(seconds)
+    counted, cpu = len(events) - before, time.process_time() - cpu0
+    await generator.stop()
+    bad = [e for e in events if getattr(e, "outcome", "ok") != "ok"]
+    if bad:
+        raise SystemExit(f"the lab client saw {len(bad)} non-ok answers: {bad[0]}")
+    return counted / seconds, cpu / seconds, cpu / max(counted, 1) * 1e6
+
+
+def _document_rows(target: TargetFile, pages: int, users: int, seconds: float, repeat: int) -> None:
+    kinds: dict[str, dict[str, Any]] = {
+        "questions": {"questions": {}},
+        f"documents ({pages} pages)": {"documents": {"pages": pages}},
+    }
+    samples: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in kinds}
+    for _ in range(repeat):  # interleaved, so drift hits both rows alike
+        for kind, inputs in kinds.items():
+            samples[kind].append(asyncio.run(_inputs(target, inputs, users, seconds)))
+    print(f"{'inputs':>22} {'users':>5} {'req/s':>7} {'lab cpu':>8} {'us/req':>8}")
+    shares = {}
+    for kind, got in samples.items():
+        rate, cpu, cost = (statistics.median(s[i] for s in got) for i in range(3))
+        shares[kind] = cpu
+        print(f"{kind:>22} {users:>5} {rate:>7,.0f} {cpu:>8.1%} {cost:>8,.0f}")
+    added = shares[f"documents ({pages} pages)"] - shares["questions"]
+    print(f"documents add {added:.1%} of a core to the lab process (goal: under 20%)")
+
+
 def _open_rows(target: TargetFile, rates: list[float], seconds: float, repeat: int) -> None:
     print(
         f"{'planned/s':>9} {'achieved/s':>10} {'answers/s':>9} {'slip p50':>9} {'slip p99':>9} "
@@ -231,6 +287,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (median shown)")
     parser.add_argument("--open", action="store_true", help="open model: arrival rates")
     parser.add_argument("--rates", default="250,500,1000,2000,4000", help="with --open")
+    parser.add_argument(
+        "--documents", type=int, default=0, help="pages: documents against questions"
+    )
     args = parser.parse_args()
     ports: Any = mp.Queue()
     ready = mp.Event()
@@ -258,6 +317,13 @@ def main() -> None:
             "response": {"answer": "$.choices[0].message.content"},
         }
     )
+    if args.documents:
+        try:
+            users = int(args.users) if args.users.isdigit() else 20
+            _document_rows(hello_target, args.documents, users, args.seconds, args.repeat)
+        finally:
+            server.kill()
+        return
     if args.open:
         try:
             rates = [float(r) for r in args.rates.split(",")]

@@ -109,6 +109,9 @@ class UserRequestFinished(Event):
     opted_out: bool = False
     excerpt: str = ""  # for `unsafe`: the offending passage of the answer
     disclosed: bool = False  # an ok answer carried the AI disclosure the target declares
+    conversation: str = ""  # a conversation turn: the session's id and the turn (1-based)
+    turn: int = 0
+    input_tokens: int = 0  # the input's size as the lab counted it (0: a short input)
 
     def to_dict(self) -> dict[str, Any]:
         # The journal's most frequent line: fields still at their default are left out.

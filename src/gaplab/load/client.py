@@ -71,6 +71,9 @@ class InFlight:
             opted_out=self.opted_out,
             excerpt=verdict.excerpt,
             disclosed=verdict.disclosed,
+            conversation=given.conversation if given is not None else "",
+            turn=given.turn if given is not None else 0,
+            input_tokens=given.tokens if given is not None else 0,
         )
         return event
 
@@ -193,7 +196,12 @@ class RequestClient:
         """Send one AI request for user `index`; the awaitable ends when it finished.
         (A plain function handing back `exchange`: one coroutine frame less to resume at
         every step of every request.)"""
-        names = {"input": given.text, "user": user, "request_id": request_id}
+        names = {
+            "input": given.text,
+            "user": user,
+            "request_id": request_id,
+            "conversation": given.conversation,  # empty outside a conversation
+        }
         spec = self.target.request
         opted_out = index in self.opted_out
         template = self._opt_out_template if opted_out else self._template

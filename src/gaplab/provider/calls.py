@@ -79,3 +79,4 @@ class Completion:
     tool_calls: list[tuple[str, str, str]] = field(default_factory=list)  # id, name, args
     refusal: str | None = None
     planted: dict[str, str] = field(default_factory=dict)
+    tokens_cached: int = 0  # of tokens_in, read from the prompt cache (provider.prompt_cache)

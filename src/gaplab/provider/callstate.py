@@ -20,6 +20,7 @@ from gaplab.provider.journal import ProviderCall
 from gaplab.provider.pacer import StreamPacer
 from gaplab.provider.pacer_pool import PacerPool
 from gaplab.provider.profiles import ModelSpec, ProviderProfile
+from gaplab.provider.prompt_cache import PromptCache
 from gaplab.provider.ratelimit import RateWindow
 from gaplab.provider.recorder import JournalView
 from gaplab.provider.schedule import FaultSchedule
@@ -90,6 +91,7 @@ class CallLog:
     tools: tuple[dict[str, Any], ...] = ()
     finish_reason: str | None = None
     planted: dict[str, str] = field(default_factory=dict)
+    tokens_cached: int = 0
     extra_headers: dict[str, str] = field(default_factory=dict)  # rate-limit headers
 
     def take_request(self, chat: ChatRequest) -> None:
@@ -132,6 +134,7 @@ class CallLog:
             tools=self.tools,
             finish_reason=self.finish_reason,
             planted=self.planted,
+            tokens_cached=self.tokens_cached,
         )
 
 
@@ -150,6 +153,7 @@ class ProviderState:
         self._ids = random.Random(f"ids:{seed}")
         self._draws = random.Random(f"latency:{seed}")
         self.rate_window = RateWindow(profile.rate_limits)
+        self.prompt_cache = PromptCache(clock.now)
         self.pacer: StreamPacer | PacerPool = StreamPacer()
 
     def set_faults(self, faults: Sequence[ProviderFault]) -> None:

@@ -99,7 +99,11 @@ async def _serve(
             await asyncio.sleep(delay)
         assert log.model_served is not None
         done = build_completion(chat, spec, log.model_served, state.seed, log.tokens_in, faults)
-        log.tokens_out, log.cost_usd = done.tokens_out, spec.cost(done.tokens_in, done.tokens_out)
+        if spec.caches_prompts:
+            done.tokens_cached = state.prompt_cache.read(chat, spec.id, log.tokens_in)
+        log.tokens_cached = done.tokens_cached
+        log.tokens_out = done.tokens_out
+        log.cost_usd = spec.cost(done.tokens_in, done.tokens_out, done.tokens_cached)
         log.planted = done.planted
         log.finish_reason = _spelled_finish(wire, done.finish_reason)
         rate = stream_rate(state.profile.latency_of(spec).tokens_per_second, faults)

@@ -39,6 +39,7 @@ class ProviderCall:
     finish_reason: str | None = None  # as the dialect spelled it (stop, length, end_turn...)
     planted: dict[str, str] = field(default_factory=dict)  # what the lab put in the answer:
     # canary, system_prompt, exfil_url, pii.name/email/phone (ground truth for the checks)
+    tokens_cached: int = 0  # of tokens_in, read from the prompt cache (billed at its price)
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: fields hold JSON-ready values, and asdict's deep copy of the

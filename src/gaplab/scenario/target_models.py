@@ -2,7 +2,8 @@
 
 Strings may use placeholders filled at run time: `{port}` (the port the lab picked for a
 started target), `{provider.openai_base_url}`, `{provider.anthropic_base_url}`, and in the
-request template `{input}`, `{user}`, `{request_id}`.
+request template `{input}`, `{user}`, `{request_id}`, `{conversation}` (a conversation turn's
+session id; empty for a request that is not part of one).
 
 Besides how to reach it, a target file declares the signals the checks read from answers:
 the fallback (`response.degraded`), a refusal (`response.refusal`), the AI disclosure
