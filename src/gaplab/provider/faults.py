@@ -171,8 +171,9 @@ class ProviderFault(BaseModel):
 
     @property
     def is_outage(self) -> bool:
-        """True when matching calls fail or never answer (not merely slow)."""
-        if self.hang or self.stream in _FAILING_STREAM_FAULTS:
+        """True when matching calls fail or never answer (not merely slow); a phase's rate
+        limits count: the calls past them fail."""
+        if self.hang or self.stream in _FAILING_STREAM_FAULTS or self.rate_limits is not None:
             return True
         return self.error is not None and (self.error >= 500 or self.error == 429)
 
