@@ -58,6 +58,10 @@ CASES: dict[str, tuple[dict[str, Verdict], dict[str, list[str]]]] = {
     "token_window": ({"resilience.fallback": F, "resilience.retry_after": P}, {}),
 }
 SCALE = {"latency_drift": 0.8, "latency_spike": 0.8, "token_window": 0.8}
+# Broken streams are failed calls to the hardened demo's breaker: it opens at the first
+# phase and stays open 5 s, longer than a short phase. A 1 s break lets probes through in
+# every phase, so each fault still meets calls (the margins test shortens it too).
+HARDENED = {"stream_faults": "demo:hardened?break=1s"}
 
 
 def _scenario(name: str, tmp_path: Path) -> Path:
@@ -77,16 +81,19 @@ async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     name: str, tmp_path: Path
 ) -> None:
     expected, owners = CASES[name]
-    targets = ["demo:naive", "demo:hardened"] + [f"demo:hardened?without={d}" for d in owners]
+    base = HARDENED.get(name, "demo:hardened")
+    joiner = "&" if "?" in base else "?"
+    variants = {d: f"{base}{joiner}without={d}" for d in owners}
+    targets = ["demo:naive", base, *variants.values()]
     results = await run_targets(_scenario(name, tmp_path), targets, tmp_path / "runs")
-    naive, hardened = results["demo:naive"], results["demo:hardened"]
+    naive, hardened = results["demo:naive"], results[base]
     assert verdicts(naive) == expected, explain(naive)
     assert set(verdicts(hardened).values()) == {P}, explain(hardened)
     checks = set(verdicts(hardened))
     for result in (naive, hardened):
         assert not any(r.borderline for r in result.scorecard.results), explain(result)
     for defence, owned in owners.items():
-        without = results[f"demo:hardened?without={defence}"]
+        without = results[variants[defence]]
         got = verdicts(without)
         assert {c for c, v in got.items() if v is F} == set(owned), (defence, explain(without))
         assert {c for c, v in got.items() if v is P} == checks - set(owned), explain(without)

@@ -29,7 +29,7 @@ from aiohttp.tracing import Trace
 from gaplab.engine.clock import Clock
 from gaplab.engine.events import Event, UserRequestFinished
 from gaplab.load.inputs import UserInput
-from gaplab.load.stream import StreamRead, is_stream, read_stream
+from gaplab.load.stream import Observer, StreamRead, is_stream, read_stream
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.classify import Verdict, classify, classify_stream
 from gaplab.target.template import RequestTemplate, deep_merge
@@ -156,6 +156,7 @@ class RequestClient:
     in_flight: dict[str, InFlight] = field(default_factory=dict)
     connections: dict[str, Connections] = field(default_factory=dict)
     stale_retries: int = 0  # keep-alive races retried (see exchange)
+    observe: Observer | None = None  # sees each streamed event's data (bench/load.py)
 
     def __post_init__(self) -> None:
         request = self.target.request
@@ -266,7 +267,7 @@ class RequestClient:
                     response_headers: Mapping[str, str] = response.headers
                     if stream_spec is not None and is_stream(response, stream_spec):
                         streamed = await read_stream(
-                            response, stream_spec, self.clock, flight.started
+                            response, stream_spec, self.clock, flight.started, self.observe
                         )
                         payload = b""
                     else:
