@@ -57,6 +57,7 @@ from gaplab.load.generator import LoadGenerator
 from gaplab.load.inputs import InputMix
 from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
+from gaplab.runtime import freeze_startup_objects
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.template import RequestTemplate
@@ -267,6 +268,7 @@ async def _streams(url: str, users: int, seconds: float) -> dict[str, float]:
         detector=UnsafeDetector(),
     )
     generator.client.observe = observe
+    freeze_startup_objects()  # as `lab run` does once it is up (gaplab.runtime)
     await generator.start(users)
     await asyncio.sleep(WARMUP)
     async with aiohttp.ClientSession() as session, session.get(url + "/late") as r:
