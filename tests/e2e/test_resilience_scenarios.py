@@ -13,6 +13,7 @@ contract catches what the output check misses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,24 @@ SCALE = {"latency_drift": 0.8, "latency_spike": 0.8, "token_window": 0.8}
 HARDENED = {"stream_faults": "demo:hardened?break=1s"}
 
 
+# What a naive failure must show besides its verdict: the requests (in the summary), and
+# the calls the provider saw for them, the gaps between retries, the models.
+EVIDENCE: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "resilience.no_retry_permanent": lambda n: (
+        n["retried"] > 0
+        and "429 at" in n["failures"][0]["trace"]
+        and n["calls_per_request"]["429"] > 1
+    ),
+    "resilience.retry_after": lambda n: n["shortest_gap_s"] < n["asked_s"] == 2.0,
+    "resilience.bad_output": lambda n: bool(n["failures"][0]["model_answer"]),
+    "resilience.stream_integrity": lambda n: bool(n["failures"][0]["problem"]),
+    "resilience.model_pinned": lambda n: (
+        n["aliases_asked"] == ["gpt-4o-mini"]
+        and n["swap_failures"][0]["served"] == "gpt-4.1-mini-2025-04-14"
+    ),
+}
+
+
 def _scenario(name: str, tmp_path: Path) -> Path:
     if name != "bad_outputs_chat":
         return short_copy(name, tmp_path, SCALE.get(name, 0.6), minimum=3.0)
@@ -88,6 +107,9 @@ async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     results = await run_targets(_scenario(name, tmp_path), targets, tmp_path / "runs")
     naive, hardened = results["demo:naive"], results[base]
     assert verdicts(naive) == expected, explain(naive)
+    for failed in (r for r in naive.scorecard.results if r.id in EVIDENCE):
+        assert any(e in failed.summary for e in failed.evidence.examples), failed.summary
+        assert EVIDENCE[failed.id](failed.evidence.numbers), failed.evidence.numbers
     assert set(verdicts(hardened).values()) == {P}, explain(hardened)
     checks = set(verdicts(hardened))
     for result in (naive, hardened):

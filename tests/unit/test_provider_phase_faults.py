@@ -76,3 +76,18 @@ def test_rate_limits_stand_alone_in_their_fault() -> None:
         ProviderFault.model_validate({"rate_limits": {"tokens_per_minute": 10}, "error": 503})
     with pytest.raises(ValidationError, match="rate_limits sets the provider's limits"):
         ProviderFault.model_validate({"rate_limits": {"tokens_per_minute": 10}, "first": 2})
+
+
+def test_bundled_scenarios_list_the_timeout_check_only_where_calls_get_slower_than_the_sla() -> (
+    None
+):
+    from gaplab.scenario.library import bundled_scenarios, load_scenario
+
+    listing = {}
+    for name, path in bundled_scenarios().items():
+        scenario, _ = load_scenario(str(path))
+        if any(ref.id == "resilience.timeout" for ref in scenario.checks):
+            listing[name] = max(p.slow for p in scenario.phases) > scenario.sla
+    assert listing and all(listing.values()), listing
+    assert {"latency_spike", "latency_drift", "hang"} <= set(listing)
+    assert not {"network_reset", "provider_down"} & set(listing)
