@@ -32,7 +32,7 @@ from gaplab.load.inputs import UserInput
 from gaplab.load.stream import Observer, StreamRead, is_stream, read_stream
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.classify import Verdict, classify, classify_stream
-from gaplab.target.template import RequestTemplate, deep_merge
+from gaplab.target.template import RequestTemplate, deep_merge, render
 from gaplab.target.unsafe import UnsafeDetector
 
 
@@ -60,7 +60,7 @@ class InFlight:
             user=self.user,
             phase=self.phase,
             started=self.started,
-            latency=now - self.started,
+            latency=round(now - self.started, 6),  # the clock counts microseconds
             outcome=verdict.outcome,
             status=status,
             detail=verdict.detail,
@@ -165,13 +165,18 @@ class RequestClient:
             key.lower() == "content-type" for key in headers
         ):
             headers["Content-Type"] = "application/json"
-        self._template = RequestTemplate(request.url, headers, request.json_body)
+        # The run's names (port, provider URLs) are filled in once, here; a request only
+        # fills its own (input, user, request id).
+        run = self.names
+        self._template = RequestTemplate(
+            render(request.url, run), render(headers, run), render(request.json_body, run)
+        )
         self._opt_out_template = self._template
         if request.opt_out is not None:
             self._opt_out_template = RequestTemplate(
-                request.url,
-                {**headers, **request.opt_out.headers},
-                deep_merge(request.json_body, request.opt_out.json_fields),
+                render(request.url, run),
+                render({**headers, **request.opt_out.headers}, run),
+                render(deep_merge(request.json_body, request.opt_out.json_fields), run),
             )
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None  # retries of stale connections
@@ -195,16 +200,15 @@ class RequestClient:
         """Send one AI request for user `index`; the awaitable ends when it finished.
         (A plain function handing back `exchange`: one coroutine frame less to resume at
         every step of every request.)"""
-        names = {**self.names, "input": given.text, "user": user, "request_id": request_id}
+        names = {"input": given.text, "user": user, "request_id": request_id}
         spec = self.target.request
         opted_out = index in self.opted_out
         template = self._opt_out_template if opted_out else self._template
         headers = template.headers(names)
         headers[spec.correlation_header] = request_id
         flight = InFlight(request_id, user, phase, self.clock.now(), "ai", given, opted_out)
-        body = template.body(names)
         # Bytes, not str: aiohttp's str payload re-detects its encoding on every request.
-        data = None if body is None else body.encode()
+        data = template.body_bytes(names)
         return self.exchange(flight, spec.method, template.url(names), headers, data, self.judge_ai)
 
     def judge_ai(

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 
 RUN_NAMES = frozenset({"port", "provider.openai_base_url", "provider.anthropic_base_url"})
@@ -65,6 +67,16 @@ class RequestTemplate:
         self._header_names = sorted(placeholders(self._headers))
         self._body = None if body is None else json.dumps(body)
         self._body_names = [] if body is None else sorted(placeholders(body))
+        # The serialised body cut at its placeholders: literal bytes and names in turn, so
+        # a request joins pieces instead of running a regular expression.
+        self._pieces: list[bytes | str] = []
+        if self._body is not None:
+            position = 0
+            for match in _PLACEHOLDER.finditer(self._body):
+                self._pieces.append(self._body[position : match.start()].encode())
+                self._pieces.append(match.group(1))
+                position = match.end()
+            self._pieces.append(self._body[position:].encode())
 
     def url(self, names: Mapping[str, str]) -> str:
         return render(self._url, names) if self._url_names else self._url
@@ -73,13 +85,23 @@ class RequestTemplate:
         return dict(render(self._headers, names)) if self._header_names else dict(self._headers)
 
     def body(self, names: Mapping[str, str]) -> str | None:
+        data = self.body_bytes(names)
+        return None if data is None else data.decode()
+
+    def body_bytes(self, names: Mapping[str, str]) -> bytes | None:
+        """The JSON body with each known placeholder replaced by its JSON-escaped value (in
+        one pass, so a value that itself contains "{user}" is never substituted again)."""
         if self._body is None:
             return None
-        if not self._body_names:
-            return self._body
-        # One pass, so a value that itself contains "{user}" is never substituted again.
-        escaped = {n: json.dumps(names[n])[1:-1] for n in self._body_names if n in names}
-        return _PLACEHOLDER.sub(lambda m: escaped.get(m.group(1), m.group(0)), self._body)
+        out = []
+        for piece in self._pieces:
+            if isinstance(piece, bytes):
+                out.append(piece)
+            elif piece in names:
+                out.append(orjson.dumps(names[piece])[1:-1])
+            else:
+                out.append(b"{" + piece.encode() + b"}")
+        return b"".join(out)
 
 
 def deep_merge(base: Any, extra: Mapping[str, Any]) -> Any:

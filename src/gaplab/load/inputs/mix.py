@@ -15,7 +15,7 @@ from gaplab.load.inputs.base import InputSource, UserInput
 from gaplab.load.inputs.documents import Documents
 from gaplab.load.inputs.pii import Pii
 from gaplab.load.inputs.questions import Questions, Repeated
-from gaplab.load.inputs.reference import reference
+from gaplab.load.inputs.reference import References
 from gaplab.scenario.load_models import (
     DocumentsOptions,
     InjectionOptions,
@@ -80,11 +80,11 @@ class InputMix:
     def stream(self, user_index: int) -> UserStream:
         return UserStream(self, user_index)
 
-    def draw(self, rng: random.Random, user_index: int, sequence: int) -> UserInput:
+    def draw(self, rng: random.Random, reference: str) -> UserInput:
         kind = (
             self._names[0] if len(self._names) == 1 else rng.choices(self._names, self._weights)[0]
         )
-        return self.sources[kind].make(rng, reference(self.seed, user_index, sequence))
+        return self.sources[kind].make(rng, reference)
 
 
 class UserStream:
@@ -94,9 +94,10 @@ class UserStream:
         self._mix = mix
         self._user = user_index
         self._rng = random.Random(f"{mix.seed}:{user_index}")
+        self._references = References(mix.seed, user_index)
         self._sequence = 0
 
     def next(self) -> UserInput:
-        drawn = self._mix.draw(self._rng, self._user, self._sequence)
+        drawn = self._mix.draw(self._rng, self._references[self._sequence])
         self._sequence += 1
         return drawn

@@ -21,15 +21,25 @@ _DIGIT_STEP = 7_919  # coprime with 10^6: a bijection of the sequence number
 MAX_USERS = _LETTER_SPACE
 
 
+class References:
+    """The references of one user's requests: the letters are worked out once."""
+
+    def __init__(self, seed: int, user_index: int) -> None:
+        letters = (user_index * _LETTER_STEP + seed * 104_729) % _LETTER_SPACE
+        word = ""
+        for _ in range(3):
+            letters, rest = divmod(letters, 26)
+            word += chr(ord("A") + rest)
+        self._prefix = word + "-"
+        self._offset = seed * 15_485_863 + user_index * 31
+
+    def __getitem__(self, sequence: int) -> str:
+        return f"{self._prefix}{(sequence * _DIGIT_STEP + self._offset) % _DIGIT_SPACE:06d}"
+
+
 def reference(seed: int, user_index: int, sequence: int) -> str:
     """The reference of request `sequence` (0-based) of user `user_index` in run `seed`."""
-    letters = (user_index * _LETTER_STEP + seed * 104_729) % _LETTER_SPACE
-    digits = (sequence * _DIGIT_STEP + (seed * 15_485_863 + user_index * 31)) % _DIGIT_SPACE
-    word = ""
-    for _ in range(3):
-        letters, rest = divmod(letters, 26)
-        word += chr(ord("A") + rest)
-    return f"{word}-{digits:06d}"
+    return References(seed, user_index)[sequence]
 
 
 def references_in(text: str) -> list[str]:
