@@ -93,6 +93,7 @@ class CallLog:
     planted: dict[str, str] = field(default_factory=dict)
     tokens_cached: int = 0
     extra_headers: dict[str, str] = field(default_factory=dict)  # rate-limit headers
+    retry_after: float | None = None  # the wait an error told the caller (seconds)
 
     def take_request(self, chat: ChatRequest) -> None:
         self.model_requested = chat.model
@@ -135,6 +136,7 @@ class CallLog:
             finish_reason=self.finish_reason,
             planted=self.planted,
             tokens_cached=self.tokens_cached,
+            retry_after=self.retry_after,
         )
 
 
@@ -156,8 +158,20 @@ class ProviderState:
         self.prompt_cache = PromptCache(clock.now)
         self.pacer: StreamPacer | PacerPool = StreamPacer()
 
-    def set_faults(self, faults: Sequence[ProviderFault]) -> None:
-        self.schedule.replace(faults, self.clock.now())
+    def set_faults(self, faults: Sequence[ProviderFault], span: float | None = None) -> None:
+        """Replace the active faults (`span`: how long they are meant to last, for ramps).
+        A `rate_limits` fault replaces the limits it names for as long as it is active; the
+        profile's come back, with a fresh window, when it goes."""
+        had = self.schedule.rate_limits
+        self.schedule.replace(faults, self.clock.now(), span)
+        limits = self.schedule.rate_limits
+        if limits is not None:
+            merged = self.profile.rate_limits.model_copy(
+                update=limits.model_dump(exclude_none=True)
+            )
+            self.rate_window = RateWindow(merged)
+        elif had is not None:
+            self.rate_window = RateWindow(self.profile.rate_limits)
 
     def begin_call(self, dialect: str, request: web.Request) -> CallLog:
         headers = request.headers
@@ -186,13 +200,14 @@ class ProviderState:
     def fault_latency(self, faults: Sequence[ProviderFault]) -> float:
         total = 0.0
         for fault in faults:
-            if not fault.latency:
+            latency = fault.fixed_latency()
+            if not latency:
                 continue
             if fault.distribution == "lognormal":
-                total += fault.latency * math.exp(fault.sigma * self._draws.gauss(0.0, 1.0))
+                total += latency * math.exp(fault.sigma * self._draws.gauss(0.0, 1.0))
             else:
                 jitter = fault.jitter or 0.0
-                total += max(0.0, fault.latency + self._draws.uniform(-jitter, jitter))
+                total += max(0.0, latency + self._draws.uniform(-jitter, jitter))
         return total
 
     def default_message(self, log: CallLog, fault: ProviderFault) -> str | None:

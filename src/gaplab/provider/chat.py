@@ -27,7 +27,7 @@ from gaplab.provider.openai_wire import openai_finish
 from gaplab.provider.pacer_pool import StreamWorkerLost
 from gaplab.provider.profiles import ModelSpec
 from gaplab.provider.ratelimit import anthropic_headers, openai_headers
-from gaplab.provider.schedule import CallFacts
+from gaplab.provider.schedule import CallFacts, first_reference
 from gaplab.provider.stream import MIN_SLEEP, send_stream, send_whole, stream_rate
 
 
@@ -78,7 +78,13 @@ async def _serve(
 ) -> web.StreamResponse:
     try:
         chat = await _parse(wire, request, log)
-        facts = CallFacts(wire.dialect, chat.model, chat.correlation_user())
+        facts = CallFacts(
+            wire.dialect,
+            chat.model,
+            chat.correlation_user(),
+            log.retry_count,
+            first_reference(chat.question) if state.schedule.wants_references else None,
+        )
         faults = state.schedule.firing(facts, state.clock.now())
         log.fault = "; ".join(f.describe() for f in faults) or None
         spec = _served_model(state, chat, faults, log)
@@ -174,7 +180,10 @@ def _admit(
         log.extra_headers.update(openai_headers(admission))
     if admission.admitted:
         return
+    if state.schedule.rate_limits is not None:  # the phase's limits did it: the fault's hit
+        log.fault = "; ".join(filter(None, (log.fault, state.schedule.rate_refused())))
     wait = max(0.001, admission.retry_after)
+    log.retry_after = float(math.ceil(wait))  # the later of the two hints below
     exceeded = admission.exceeded or "requests"  # always set when a call is refused
     limit = admission.meters[exceeded].limit
     unit = _RATE_UNITS[exceeded]
@@ -204,9 +213,10 @@ async def apply_error_faults(
             if fault.retry_after is not None:
                 headers["retry-after"] = f"{math.ceil(fault.retry_after):d}"
                 headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
+                log.retry_after = float(math.ceil(fault.retry_after))  # the later hint
             if fault.should_retry is not None:
                 headers["x-should-retry"] = str(fault.should_retry).lower()
-            if fault.latency:
+            if fault.fixed_latency():
                 await asyncio.sleep(state.fault_latency(faults))
             message = (
                 fault.message

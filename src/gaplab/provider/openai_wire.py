@@ -97,8 +97,18 @@ def parse_chat_request(body: Any) -> ChatRequest:
         tool_choice=_tool_choice(body.get("tool_choice")),
         json_mode=isinstance(response_format, dict)
         and response_format.get("type") in ("json_object", "json_schema"),
+        json_schema=_schema_of(response_format),
         seed=seed,
     )
+
+
+def _schema_of(response_format: Any) -> dict[str, Any] | None:
+    """The `schema` of a `json_schema` response format, if one is given."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    wrapper = response_format.get("json_schema")
+    schema = wrapper.get("schema") if isinstance(wrapper, dict) else None
+    return schema if isinstance(schema, dict) else None
 
 
 def _tool_choice(choice: Any) -> str | None:

@@ -233,6 +233,20 @@ class ContractSpec(BaseModel):
     required: tuple[str, ...] = ()
     max_length: int | None = Field(default=None, ge=1)
 
+    @field_validator("json_schema")
+    @classmethod
+    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A schema that is not one is an input error now, not a failure per answer."""
+        if value is not None:
+            from jsonschema import exceptions, validators
+
+            validator = validators.validator_for(value, default=validators.Draft202012Validator)
+            try:
+                validator.check_schema(value)
+            except exceptions.SchemaError as exc:
+                raise ValueError(f"not a valid JSON schema: {exc.message}") from None
+        return value
+
     @property
     def declared(self) -> bool:
         return self.json_schema is not None or bool(self.required) or self.max_length is not None
