@@ -1,9 +1,8 @@
 """Cost checks (CHECKLIST.md, "Cost"), one module each: what a request costs and who caps
 it: input size, output length, repeated questions, conversation history, per-user quota,
-per-request budget, and batching (attested)."""
+and per-request budget. Batching is attested: gaplab.checks.attested."""
 
 from gaplab.checks.base import Check
-from gaplab.checks.cost.batching import BatchingCheck
 from gaplab.checks.cost.budget_enforced import BudgetEnforcedCheck
 from gaplab.checks.cost.cache import CacheCheck
 from gaplab.checks.cost.input_limit import InputLimitCheck
@@ -18,7 +17,6 @@ COST_CHECKS: tuple[Check, ...] = (
     PromptGrowthCheck(),
     PerRequestCheck(),
     BudgetEnforcedCheck(),
-    BatchingCheck(),
 )
 
 __all__ = ["COST_CHECKS"]
