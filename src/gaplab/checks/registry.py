@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from gaplab.checks.base import Check, CheckContext, CheckResult, Undecided, Verdict
+from gaplab.checks.cost import COST_CHECKS
 from gaplab.checks.governance import GOVERNANCE_CHECKS
 from gaplab.checks.resilience import RESILIENCE_CHECKS
 from gaplab.checks.security import SECURITY_CHECKS
@@ -16,7 +17,8 @@ from gaplab.scenario.loader import PathKey, Position, problem_at, pydantic_error
 from gaplab.scenario.models import Scenario
 
 CHECKS: dict[str, Check] = {
-    check.id: check for check in (*RESILIENCE_CHECKS, *SECURITY_CHECKS, *GOVERNANCE_CHECKS)
+    check.id: check
+    for check in (*RESILIENCE_CHECKS, *SECURITY_CHECKS, *GOVERNANCE_CHECKS, *COST_CHECKS)
 }
 
 

@@ -269,7 +269,10 @@ class LabRun:
         provider, network, load = self._parts.provider, self._parts.network, self._parts.load
         if provider is not None:
             self._provider_keys = [key for key, _ in provider_faults]
-            provider.set_faults([fault for _, fault in provider_faults])
+            # The phase's length: a latency ramp moves across it; rate limits set by the
+            # phase last as long as it does (clearing brings the profile's back).
+            span = step.phase.duration if step is not None else None
+            provider.set_faults([fault for _, fault in provider_faults], span=span)
         if network is not None:
             self._network_keys = [key for key, _ in network_faults]
             await network.apply([fault for _, fault in network_faults])
