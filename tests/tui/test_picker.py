@@ -42,8 +42,8 @@ async def test_a_run_started_from_the_picker_returns_to_it(catalog: Catalog) -> 
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), "the picker")
         home = app.screen
         assert home.selected() == ("blip", SCENARIO_TARGET)
-        # As a user would: tab to the targets, pick the second, back, enter on blip.
-        await pilot.press("tab", "down", "shift+tab", "enter")
+        # As a user would: tab past the details to the targets, pick the second, back, enter.
+        await pilot.press("tab", "tab", "down", "shift+tab", "shift+tab", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LiveRunScreen), "the live screen")
         assert app.current_run is not None
         assert app.current_run.options.target_label == catalog.targets[1]

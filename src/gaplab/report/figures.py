@@ -96,8 +96,8 @@ def value(key: str, raw: Any) -> str:
     """One evidence number, formatted by its key."""
     if isinstance(raw, Mapping):
         return ", ".join(f"{k} ×{value(str(k), v)}" for k, v in raw.items()) or "none"
-    if isinstance(raw, list | tuple):
-        return ", ".join(str(v) for v in raw) or "none"
+    if isinstance(raw, list | tuple):  # each item in the key's unit: `600 s, 30.0 s`
+        return ", ".join(value(key, v) for v in raw) or "none"
     if not isinstance(raw, int | float) or isinstance(raw, bool):
         return number(raw)
     if key.endswith("_per_s"):

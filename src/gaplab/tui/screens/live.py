@@ -178,8 +178,17 @@ class LiveRunScreen(Screen[None]):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        self.set_class(width < SMALL[0] or height < SMALL[1], "small")
-        self.set_class(width < 100 or height < 28, "tiny")
+        small = width < SMALL[0] or height < SMALL[1]
+        tiny = width < 100 or height < 28
+        self.set_class(small, "small")
+        self.set_class(tiny, "tiny")
+        target = self.query_one(TargetPanel)
+        if target.compact != small:
+            target.compact = small
+            target.rows = []  # redrawn in the new form at the next tick
+            if self.last is not None:
+                target.show(self.last)
+        self.query_one(CheckList).show_header = not tiny
 
     def on_unmount(self) -> None:
         self.stop_watching()

@@ -173,8 +173,13 @@ class ScorecardScreen(Screen[None]):
         table.add_column("summary", key="summary", width=self._summary_width())
         for check in self.report["checks"]:
             name = check["id"] + (" ★" if check["critical"] else "")
+            # height=None: the row grows to the wrapped summary, never cut at the column.
             table.add_row(
-                name, verdict_text(check["verdict"], theme), check["summary"], key=check["id"]
+                name,
+                verdict_text(check["verdict"], theme),
+                Text(check["summary"], overflow="fold"),
+                key=check["id"],
+                height=None,
             )
         if self.report["checks"]:
             table.move_cursor(row=min(cursor, len(self.report["checks"]) - 1))

@@ -37,9 +37,10 @@ def describe(event: Event) -> str | None:
         what = "on" if event.action == "apply" else "cleared"
         return f"by hand: {event.fault} {what}"
     if isinstance(event, CheckEvaluated):
-        when = "decided" if not event.final else "final"
+        # Decided live as its phases ended, or at the run's end with the whole journal.
+        when = "" if event.final else " (decided live)"
         label = VERDICT_LABEL.get(event.verdict, event.verdict)
-        return f"check {event.check_id} {when}: {label}: {event.summary}"
+        return f"check {event.check_id}: {label}{when}: {event.summary}"
     if isinstance(event, LogMessage):
         return f"{event.level}: {event.message}"
     if isinstance(event, RunStarted):

@@ -1,5 +1,6 @@
 """User-side outcome counters: ok / degraded / error / unsafe over the whole run, plus the
 request rate. Each counter is a `Static` whose text is set only when its number changed.
+Below 120x34 the boxes are hidden (app.tcss) and `#count-line` says the same on one line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ def counter_text(label: str, value: str) -> str:
     return f"{label}\n[b]{value}[/b]"
 
 
+SHORT = {"degraded": "degr", "refused": "ref", "error": "err"}
+
+
+def line_text(values: dict[str, str]) -> str:
+    """`ok 279 · degr 0 · ref 0 · err 12 · unsafe 0 · 20.7 req/s` (the one-line form)."""
+    parts = [f"{SHORT.get(o, o)} [b]{values[o]}[/b]" for o in OUTCOMES]
+    return " · ".join([*parts, f"[b]{values['rate']}[/b] req/s"])
+
+
 class OutcomeCounters(Horizontal):
     """Four outcome boxes (CSS classes `outcome-ok`, ...) and one `req/s` box."""
 
@@ -29,10 +39,13 @@ class OutcomeCounters(Horizontal):
                 counter_text(outcome, "0"), id=f"count-{outcome}", classes=f"counter {outcome}"
             )
         yield Static(counter_text("req/s", "0.0"), id="count-rate", classes="counter rate")
+        yield Static(line_text(dict.fromkeys((*OUTCOMES, "rate"), "0")), id="count-line")
 
     def show(self, snapshot: Snapshot) -> None:
         values = {o: f"{snapshot.totals.get(o, 0):,}" for o in OUTCOMES}
         values["rate"] = f"{snapshot.requests_per_second:.1f}"
+        if values != self._shown:
+            self.query_one("#count-line", Static).update(line_text(values))
         for key, value in values.items():
             if self._shown.get(key) == value:
                 continue

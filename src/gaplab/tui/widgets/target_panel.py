@@ -13,7 +13,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from gaplab.metrics.snapshot import Snapshot
+from gaplab.metrics.snapshot import RollingFigures, Snapshot
 from gaplab.report import figures
 
 MAX_REASONS_SHOWN = 3
@@ -25,93 +25,106 @@ def reasons_text(reasons: dict[str, int]) -> str:
     return ", ".join(shown) + (f", +{more} more" if more > 0 else "") if shown else "none"
 
 
-def rows_of(snapshot: Snapshot) -> list[tuple[str, str, str]]:
-    """(label, value, style) rows; style "" or a theme-ish word the panel maps to colour."""
+def rows_of(snapshot: Snapshot, *, compact: bool = False) -> list[tuple[str, str, str]]:
+    """(label, value, style) rows; style "" or a theme-ish word the panel maps to colour.
+    `compact` (below 120x34): short labels and values, one line each in ~34 columns."""
     rows: list[tuple[str, str, str]] = []
     flight = snapshot.in_flight
     if flight is not None:
         oldest = figures.duration(flight.oldest_s) if flight.oldest_s is not None else "-"
         alarm = flight.oldest_s is not None and flight.oldest_s > 5
-        rows.append(
-            (
-                "in flight",
-                f"{flight.users:,} requests · oldest {oldest} · {flight.upstream:,} upstream",
-                "alarm" if alarm else "",
-            )
+        value = (
+            f"{flight.users:,} · oldest {oldest}"
+            if compact
+            else f"{flight.users:,} requests · oldest {oldest} · {flight.upstream:,} upstream"
         )
+        rows.append(("in flight", value, "alarm" if alarm else ""))
     rolling = snapshot.rolling
     if rolling is not None:
-        latency = rolling.latency
-        if latency.count:
-            answers = (
-                f"{rolling.requests_per_second:.1f}/s · p50 {figures.duration(latency.p50)} · "
-                f"p95 {figures.duration(latency.p95)} · p99 {figures.duration(latency.p99)}"
-            )
-        else:
-            answers = "none finished"
-        rows.append((f"answers ({rolling.seconds:g} s)", answers, "" if latency.count else "alarm"))
-        run_ratio = (
-            snapshot.provider_calls / sum(snapshot.totals.values())
-            if any(snapshot.totals.values())
-            else None
-        )
-        rows.append(
-            (
-                "calls per request",
-                f"{figures.ratio(rolling.calls_per_request)} now · {figures.ratio(run_ratio)} run",
-                "warn" if (rolling.calls_per_request or 0) > 1.5 else "",
-            )
-        )
-        rows.append(
-            (
-                "retries seen",
-                f"{rolling.retries:,} now · {snapshot.retries:,} run",
-                "warn" if rolling.retries else "",
-            )
-        )
-        rows.append(
-            (
-                "SDK read timeout",
-                figures.duration(snapshot.read_timeout)
-                if snapshot.read_timeout is not None
-                else "not announced",
-                "warn" if (snapshot.read_timeout or 0) > 60 else "",
-            )
-        )
-        rows.append(
-            (
-                "errors",
-                reasons_text(rolling.error_reasons) + " now",
-                "alarm" if rolling.error_reasons else "",
-            )
-        )
-        rows.append(
-            (
-                "cost",
-                f"{figures.usd(rolling.cost_per_request)}/request · "
-                f"{figures.usd(rolling.spend_per_second * 60)}/min · "
-                f"{figures.usd(snapshot.cost_usd)} run",
-                "",
-            )
-        )
+        rows += _rolling_rows(snapshot, rolling, compact)
     unsafe = snapshot.totals.get("unsafe", 0)
     latest = snapshot.unsafe_recent[-1] if snapshot.unsafe_recent else None
+    reason = f" · latest: {latest.reason or 'unsafe'}" if latest else ""
     rows.append(
         (
-            "unsafe answers",
-            f"{unsafe:,}" + (f" · latest: {latest.reason or 'unsafe'}" if latest else ""),
+            "unsafe" if compact else "unsafe answers",
+            f"{unsafe:,}" + reason,
             "alarm" if unsafe else "",
         )
     )
     lab = snapshot.lab
     lag = figures.duration(lab.window_lag_p99) if lab is not None else "-"
+    lab_text = (
+        f"lag {lag} · dropped {snapshot.dropped:,}"
+        if compact
+        else f"loop lag p99 {lag} · dropped arrivals {snapshot.dropped:,}"
+    )
+    busy = snapshot.dropped or (lab is not None and (lab.window_lag_p99 or 0) > 0.05)
+    rows.append(("lab", lab_text, "warn" if busy else ""))
+    return rows
+
+
+def _rolling_rows(
+    snapshot: Snapshot, rolling: RollingFigures, compact: bool
+) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    latency = rolling.latency
+    if not latency.count:
+        answers = "none finished"
+    elif compact:
+        answers = f"{rolling.requests_per_second:.1f}/s · p95 {figures.duration(latency.p95)}"
+    else:
+        answers = (
+            f"{rolling.requests_per_second:.1f}/s · p50 {figures.duration(latency.p50)} · "
+            f"p95 {figures.duration(latency.p95)} · p99 {figures.duration(latency.p99)}"
+        )
+    label = f"last {rolling.seconds:g} s" if compact else f"answers (last {rolling.seconds:g} s)"
+    rows.append((label, answers, "" if latency.count else "alarm"))
+    requests = sum(snapshot.totals.values())
+    run_ratio = snapshot.provider_calls / requests if requests else None
+    now_ratio = figures.ratio(rolling.calls_per_request)
     rows.append(
         (
-            "lab",
-            f"loop lag p99 {lag} · dropped arrivals {snapshot.dropped:,}",
-            "warn" if snapshot.dropped or (lab and (lab.window_lag_p99 or 0) > 0.05) else "",
+            "calls/request" if compact else "calls per request",
+            f"{now_ratio} now · {figures.ratio(run_ratio)} run",
+            "warn" if (rolling.calls_per_request or 0) > 1.5 else "",
         )
     )
+    rows.append(
+        (
+            "retries",
+            f"{rolling.retries:,} now · {snapshot.retries:,} run",
+            "warn" if rolling.retries else "",
+        )
+    )
+    timeout = snapshot.read_timeout
+    rows.append(
+        (
+            "read timeout" if compact else "SDK read timeout",
+            figures.duration(timeout) if timeout is not None else "not announced",
+            "warn" if (timeout or 0) > 60 else "",
+        )
+    )
+    reasons = reasons_text(rolling.error_reasons)
+    rows.append(
+        (
+            "errors",
+            reasons + " now" if rolling.error_reasons else "none now",
+            "alarm" if rolling.error_reasons else "",
+        )
+    )
+    per_request = figures.usd(rolling.cost_per_request)
+    per_minute = figures.usd(rolling.spend_per_second * 60)
+    cost = (
+        f"{per_request}/req · {per_minute}/min"
+        if compact
+        else f"{per_request} per request · {per_minute}/min · {figures.usd(snapshot.cost_usd)} run"
+    )
+    if rolling.cost_per_request is None:
+        cost = cost.replace(f"{per_request}/req", "no requests").replace(
+            f"{per_request} per request", "no requests"
+        )
+    rows.append(("cost", cost, ""))
     return rows
 
 
@@ -121,9 +134,10 @@ class TargetPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.rows: list[tuple[str, str, str]] = []
+        self.compact = False  # set by the live screen below 120x34
 
     def show(self, snapshot: Snapshot) -> None:
-        rows = rows_of(snapshot)
+        rows = rows_of(snapshot, compact=self.compact)
         if rows == self.rows:
             return
         self.rows = rows
@@ -131,7 +145,7 @@ class TargetPanel(Static):
         colours = {"alarm": theme.get("error", "red"), "warn": theme.get("warning", "yellow")}
         # Plain lines with a fixed label column: a Rich table per tick cost ~2 ms to lay out.
         width = max(len(label) for label, _, _ in rows) + 1
-        text = Text(no_wrap=False, overflow="fold")
+        text = Text(no_wrap=self.compact, overflow="ellipsis" if self.compact else "fold")
         for index, (label, value, style) in enumerate(rows):
             if index:
                 text.append("\n")

@@ -94,7 +94,10 @@ class TimeChart(Widget):
         self._cursor = timemap.column(position) if position > 0 else -1
         self._manual = frozenset(timemap.manual_columns(snapshot.manual, snapshot.t))
         self.caption = now_text
-        self.values = tuple(column_values(timemap, snapshot.seconds, self.series))
+        values = column_values(timemap, snapshot.seconds, self.series)
+        if self._cursor >= 0:  # a second still going may reach past the cursor: not yet
+            values[self._cursor + 1 :] = [None] * (len(values) - self._cursor - 1)
+        self.values = tuple(values)
         key = (self.values, self.caption, self._cursor, self._manual, self.size)
         if key != self._drawn:
             self._drawn = key
