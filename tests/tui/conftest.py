@@ -41,7 +41,27 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def catalog(data_dir: Path, tmp_path: Path) -> Catalog:
     return Catalog(
-        scenarios={"blip": data_dir / "blip.yaml", "long": data_dir / "long.yaml"},
+        scenarios={
+            "blip": data_dir / "blip.yaml",
+            "long": data_dir / "long.yaml",
+            "stall": data_dir / "stall.yaml",
+        },
         targets=(SCENARIO_TARGET, str(data_dir / "provider-direct.yaml")),
         runs_dir=tmp_path / "runs",
     )
+
+
+def screen_lines(app: object) -> list[str]:
+    """What a person sees: the current screen's rows as plain text (the compositor's own
+    strips, exactly what the terminal gets)."""
+    screen = app.screen  # type: ignore[attr-defined]
+    return [strip.text for strip in screen._compositor.render_strips()]
+
+
+def widget_lines(widget: object) -> list[str]:
+    """A widget's own rows as plain text, its whole content even when scrolled out."""
+    from textual.geometry import Region
+
+    size = widget.size  # type: ignore[attr-defined]
+    strips = widget.render_lines(Region(0, 0, size.width, size.height))  # type: ignore[attr-defined]
+    return [strip.text for strip in strips]

@@ -235,7 +235,7 @@ class GaplabApp(App[int]):
     def action_help(self) -> None:
         from gaplab.tui.screens.help import HelpScreen
 
-        if self.screen.id != "help":
+        if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def screenshot_dir(self) -> Path:

@@ -68,7 +68,7 @@ class CompareScreen(Screen[None]):
     ]
 
     def __init__(self, comparison: dict[str, Any], label_a: str, label_b: str) -> None:
-        super().__init__(id="compare")
+        super().__init__()
         self.comparison = comparison
         self.labels = (label_a, label_b)
 

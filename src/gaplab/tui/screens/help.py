@@ -47,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(self, below: Screen[object]) -> None:
-        super().__init__(id="help")
+        super().__init__()
         self.below = below
 
     def compose(self) -> ComposeResult:

@@ -14,6 +14,7 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -92,7 +93,7 @@ class HomeScreen(Screen[None]):
             self.choice = choice
 
     def __init__(self, catalog: Catalog, last: LastChoice | None = None) -> None:
-        super().__init__(id="home")
+        super().__init__()
         self.catalog = catalog
         self.last = last or LastChoice()
 
@@ -154,7 +155,15 @@ class HomeScreen(Screen[None]):
             )
         self._show_details()
         self._show_defences()
+        self._fit(self.app.size.width)
         scenarios.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Below 120 columns the details pane goes (app.tcss): two lists stay readable."""
+        self.set_class(width < 120, "small")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list.id == "scenarios":

@@ -51,7 +51,7 @@ class LessonListScreen(Screen[None]):
     ]
 
     def __init__(self, lessons: list[Lesson]) -> None:
-        super().__init__(id="lessons")
+        super().__init__()
         self.lessons = lessons
 
     def compose(self) -> ComposeResult:
@@ -113,7 +113,7 @@ class LessonScreen(Screen[None]):
     ]
 
     def __init__(self, lesson: Lesson, *, folder: Path | None = None, step: int = 0) -> None:
-        super().__init__(id="lesson")
+        super().__init__()
         self.lesson = lesson
         self.runs = lesson_runs(lesson, folder)
         self.step = step

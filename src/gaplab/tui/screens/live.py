@@ -123,7 +123,7 @@ class LiveRunScreen(Screen[None]):
     ]
 
     def __init__(self, run: LabRun, *, progress: str = "") -> None:
-        super().__init__(id="live")
+        super().__init__()
         self.run = run
         self.progress = progress  # "run 2 of 5 · about 1:20 left" when runs are queued
         self.feed = EventFeed()

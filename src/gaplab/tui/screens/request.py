@@ -40,7 +40,7 @@ class RequestScreen(Screen[None]):
     def __init__(
         self, check: dict[str, Any], examples: list[dict[str, Any]], record: RunRecord | None
     ) -> None:
-        super().__init__(id="request")
+        super().__init__()
         self.check = check
         self.examples = examples
         self.record = record

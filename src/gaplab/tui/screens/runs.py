@@ -37,7 +37,7 @@ class RunsScreen(Screen[None]):
     ]
 
     def __init__(self, runs_dir: Path) -> None:
-        super().__init__(id="runs")
+        super().__init__()
         self.runs_dir = runs_dir
         self.runs: list[PastRun] = find_runs(runs_dir)[:MAX_ROWS]
         self.marked: list[Path] = []

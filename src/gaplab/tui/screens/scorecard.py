@@ -113,7 +113,7 @@ class ScorecardScreen(Screen[None]):
     ]
 
     def __init__(self, scored: ScoredRun) -> None:
-        super().__init__(id="scorecard")
+        super().__init__()
         self.scored = scored
         self.report = scored.report
         self.checks: dict[str, dict[str, Any]] = {c["id"]: c for c in self.report["checks"]}
