@@ -65,3 +65,11 @@ def widget_lines(widget: object) -> list[str]:
     size = widget.size  # type: ignore[attr-defined]
     strips = widget.render_lines(Region(0, 0, size.width, size.height))  # type: ignore[attr-defined]
     return [strip.text for strip in strips]
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The TUI's remembered choice and theme go to tmp_path, never to the user's folder."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("GAPLAB_STATE_DIR", str(folder))
+    return folder

@@ -118,6 +118,7 @@ class LiveRunScreen(Screen[None]):
             "Scorecard",
             id="run.scorecard",
             tooltip="After the run: go to the scorecard now instead of waiting",
+            priority=True,  # else the focused checks table takes enter for itself
         ),
         *chaos_bindings(),
     ]
