@@ -86,6 +86,7 @@ class GaplabApp(App[int]):
         past: ScoredRun | None = None,
         state_dir: Path | None = None,
         workshop: object | None = None,
+        workshop_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.initial_run = run
@@ -94,6 +95,7 @@ class GaplabApp(App[int]):
         self.junit_path = junit_path
         self.past = past
         self.workshop_lessons = workshop
+        self.workshop_folder = workshop_folder  # `lab workshop --lessons DIR`
         self.state_dir = state_dir
         self.state = TuiState.load(state_dir)
         self.exit_code = ExitCode.READY
@@ -309,7 +311,7 @@ class GaplabApp(App[int]):
         except InputError as exc:
             self.notify(str(exc), title="cannot load the lessons", severity="error", timeout=10)
             return
-        self.push_screen(LessonListScreen(lessons))  # type: ignore[arg-type]
+        self.push_screen(LessonListScreen(lessons, folder=self.workshop_folder))  # type: ignore[arg-type]
 
     # -- chaos by hand --------------------------------------------------------------------
 
@@ -448,6 +450,7 @@ def run_app(
     catalog: Catalog | None = None,
     past: ScoredRun | None = None,
     workshop: object | None = None,
+    workshop_folder: Path | None = None,
 ) -> int:
     """`lab` (picker), `lab run --tui`, `lab report RUN --tui` or `lab workshop`; returns
     the process exit code."""
@@ -460,6 +463,7 @@ def run_app(
         junit_path=junit_path,
         past=past,
         workshop=workshop,
+        workshop_folder=workshop_folder,
     )
     app.freeze_gc = True
     result = app.run()

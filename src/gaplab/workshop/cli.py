@@ -31,11 +31,11 @@ def workshop_command(list_only: bool, folder: Path | None, runs_dir: Path) -> No
 
     lessons = load_lessons(folder)
     if list_only:
-        click.echo(list_text(lessons))
+        click.echo(list_text(lessons, folder))
         return
     from gaplab.output_paths import check_runs_dir
     from gaplab.tui.app import run_app
     from gaplab.tui.catalog import default_catalog
 
     check_runs_dir(runs_dir)
-    sys.exit(run_app(catalog=default_catalog(runs_dir), workshop=lessons))
+    sys.exit(run_app(catalog=default_catalog(runs_dir), workshop=lessons, workshop_folder=folder))

@@ -32,5 +32,8 @@ class Lesson(BaseModel):
 
     @field_validator("story", "prediction", "explain", "defence")
     @classmethod
-    def _stripped(cls, value: str) -> str:
-        return value.strip()
+    def _paragraphs(cls, value: str) -> str:
+        """Prose, reflowed: the file's line breaks are joined (a screen or a projector
+        wraps at its own width); a blank line starts a new paragraph."""
+        paragraphs = (" ".join(p.split()) for p in value.strip().split("\n\n"))
+        return "\n\n".join(p for p in paragraphs if p)

@@ -9,6 +9,7 @@ with the lesson's watched checks first.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,18 +102,21 @@ def lesson_outcome(
     )
 
 
-def list_text(lessons: list[Lesson]) -> str:
-    """`lab workshop --list`: the lessons in order, plain text."""
+def list_text(lessons: list[Lesson], folder: Path | None = None) -> str:
+    """`lab workshop --list`: the lessons in order, plain text (`folder`: where they are)."""
     from gaplab.workshop.library import missing_scenario
 
     lines = []
     for number, lesson in enumerate(lessons, 1):
         defences = ", ".join(lesson.defences) or "-"
-        missing = missing_scenario(lesson)
+        missing = missing_scenario(lesson, folder)
         lines.append(f"{number}. {lesson.title}  [{lesson.name}]")
         lines.append(f"   scenario {lesson.scenario}: {lesson.naive} then {lesson.hardened}")
         lines.append(f"   defences: {defences}")
-        lines.append(f"   predict: {' '.join(lesson.prediction.split())}")
+        predict = textwrap.fill(
+            lesson.prediction, width=88, initial_indent="   predict: ", subsequent_indent="   "
+        )
+        lines.append(predict)
         if missing:
             lines.append(f"   not runnable here: {missing}")
     return "\n".join(lines)

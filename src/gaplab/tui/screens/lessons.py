@@ -50,9 +50,10 @@ class LessonListScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="lessons.back", tooltip="Back"),
     ]
 
-    def __init__(self, lessons: list[Lesson]) -> None:
+    def __init__(self, lessons: list[Lesson], *, folder: Path | None = None) -> None:
         super().__init__()
         self.lessons = lessons
+        self.folder = folder  # where the lesson files are (their local scenarios too)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -86,7 +87,7 @@ class LessonListScreen(Screen[None]):
         self._preview(event.option_index)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.app.push_screen(LessonScreen(self.lessons[event.option_index]))
+        self.app.push_screen(LessonScreen(self.lessons[event.option_index], folder=self.folder))
 
 
 class LessonScreen(Screen[None]):

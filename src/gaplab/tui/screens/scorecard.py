@@ -104,6 +104,13 @@ class ScorecardScreen(Screen[None]):
             "provider calls it caused",
         ),
         Binding(
+            "escape",
+            "back",
+            "Back",
+            id="scorecard.back",
+            tooltip="Back to where this scorecard was opened from (a lesson, the past runs)",
+        ),
+        Binding(
             "c",
             "app.compare_runs",
             "Compare",
@@ -196,6 +203,14 @@ class ScorecardScreen(Screen[None]):
         self.shown = check_id
         self.query_one("#check-detail-body", Static).update(check_detail(self.checks[check_id]))
         self.query_one("#check-detail", VerticalScroll).scroll_home(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # opened over another screen (not the run's own scorecard)
+            return len(self.app.screen_stack) > 2
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     def action_open_examples(self) -> None:
         from gaplab.tui.screens.request import RequestScreen

@@ -1,0 +1,104 @@
+"""A workshop lesson driven through every step on the real app: the story, the
+prediction, the run on demo:naive (real demo process, shown live), what it shows, the
+defence, the run on demo:hardened, and the side-by-side comparison of the two reports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from gaplab.tui.app import GaplabApp
+from gaplab.tui.catalog import Catalog
+from gaplab.tui.screens.lessons import STEPS, LessonListScreen, LessonScreen
+from gaplab.tui.screens.live import LiveRunScreen
+from gaplab.tui.screens.scorecard import ScorecardScreen
+from gaplab.workshop.library import load_lessons
+
+from .conftest import DATA, SIZE, wait_for, widget_lines
+
+LESSON = """\
+version: 1
+name: blip-lesson
+order: 1
+title: A short blip
+story: |
+  The provider answers 503 for a moment.
+prediction: |
+  Will the users of the naive demo see errors?
+scenario: scenarios/blip.yaml
+explain: |
+  The naive demo passes the provider's errors on.
+defences: [fallback]
+defence: |
+  The hardened demo answers a fallback text instead.
+watch:
+  - resilience.fallback
+"""
+
+
+def lesson_text(app: GaplabApp) -> str:
+    return "\n".join(widget_lines(app.screen.query_one("#lesson-view")))
+
+
+async def test_a_lesson_runs_naive_then_hardened_and_compares(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "blip-lesson.yaml").write_text(LESSON)
+    # A presenter's own scenario, in a subfolder (every *.yaml of the folder is a lesson).
+    (folder / "scenarios").mkdir()
+    shutil.copy(DATA / "blip.yaml", folder / "scenarios" / "blip.yaml")
+    lessons = load_lessons(folder)
+    app = GaplabApp(catalog=catalog, workshop=lessons, workshop_folder=folder)
+    app.final_pause = 0.1
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen), "the lessons")
+        preview = "\n".join(widget_lines(app.screen.query_one("#lesson-preview-body")))
+        assert "A short blip" in preview and "predict: Will the users" in preview
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen), "the lesson")
+        lesson = app.screen
+        assert isinstance(lesson, LessonScreen)
+        assert "The provider answers 503 for a moment." in lesson_text(app)
+        await pilot.press("right")
+        assert "Will the users of the naive demo see errors?" in lesson_text(app)
+        await pilot.press("space")
+        assert STEPS[lesson.step] == "naive run" and "demo:naive" in lesson_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveRunScreen), "the naive run")
+        status = str(app.screen.query_one("#run-status").render())
+        assert "A short blip" in status or app.screen.progress.startswith("A short blip")
+        await wait_for(pilot, lambda: app.screen is lesson, "back on the lesson", within=60)
+        assert STEPS[lesson.step] == "what it shows"
+        naive = lesson.reports["naive"].report
+        assert naive["target"] == "demo:naive"
+        shows = lesson_text(app)
+        assert "The naive demo passes the provider's errors on." in shows
+        assert "resilience.fallback" in shows
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScorecardScreen), "its scorecard")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is lesson, "the lesson again")
+        await pilot.press("right")
+        assert "fallback" in lesson_text(app) and "answers a fallback text" in lesson_text(app)
+        await pilot.press("right")
+        assert STEPS[lesson.step] == "hardened run"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveRunScreen), "the hardened run")
+        await wait_for(pilot, lambda: app.screen is lesson, "back on the lesson", within=60)
+        assert STEPS[lesson.step] == "compare"
+        hardened = lesson.reports["hardened"].report
+        assert hardened["target"] == "demo:hardened"
+        compare = lesson_text(app)
+        assert "Side by side" in compare
+        verdicts = {
+            label: {c["id"]: c["verdict"] for c in r["checks"]}["resilience.fallback"]
+            for label, r in (("naive", naive), ("hardened", hardened))
+        }
+        # What the room should see: the naive demo does not pass the fallback (a 600 ms
+        # outage on a busy machine may only WARN), the hardened one does.
+        assert verdicts["hardened"] == "pass" and verdicts["naive"] in {"fail", "warn"}
+        row = next(line for line in compare.splitlines() if "resilience.fallback" in line)
+        assert verdicts["naive"].upper() in row and "PASS" in row
+        await pilot.press("q")
