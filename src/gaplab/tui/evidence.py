@@ -57,22 +57,27 @@ def check_detail(check: dict[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-def examples_table(examples: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-    table.add_column("request", no_wrap=True)  # an id cut in two cannot be read back
-    for name in ("phase", "got", "latency", "calls"):
-        table.add_column(name, overflow="fold")
-    for example in examples:
-        table.add_row(
-            example["request_id"],
-            example["phase"],
+def examples_table(examples: list[dict[str, Any]]) -> Text:
+    """One example request per two lines (its id whole, then what happened): a table of
+    five columns squeezed the id out of a 46-column pane."""
+    text = Text()
+    for index, example in enumerate(examples):
+        if index:
+            text.append("\n")
+        got = (
             f"{example['outcome']} (HTTP {example['status']})"
             if example["status"]
-            else f"{example['outcome']} (no answer)",
-            figures.duration(example["latency_s"]),
-            f"{example['calls_total']} ({example['retries']} retries)",
+            else f"{example['outcome']} (no answer)"
         )
-    return table
+        calls = example["calls_total"]
+        retries = example["retries"]
+        text.append(f" {example['request_id']}\n", style="bold")
+        text.append(
+            f"   {example['phase']} · {got} · {figures.duration(example['latency_s'])} · "
+            f"{calls:,} provider call{'s' if calls != 1 else ''}, "
+            f"{retries:,} retr{'ies' if retries != 1 else 'y'}"
+        )
+    return text
 
 
 def phases_table(report: dict[str, Any]) -> Table:

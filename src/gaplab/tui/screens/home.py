@@ -142,6 +142,7 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "gaplab"
         self.sub_title = "pick a scenario and a target"
+        self.query_one("#home-right").border_title = "target · seed · local file"
         scenarios = self.query_one("#scenarios", OptionList)
         targets = self.query_one("#targets", OptionList)
         names = list(self.catalog.scenarios)

@@ -146,6 +146,7 @@ class ScorecardScreen(Screen[None]):
         self.title = "gaplab · scorecard"
         scenario = self.report.get("scenario") or {}
         self.sub_title = f"{scenario.get('title') or ''} · target {self.report.get('target')}"
+        self.query_one("#report-notes").display = bool(notes_of(self.scored))
         self.query_one("#check-detail").border_title = "evidence"
         self.query_one("#score-phases").border_title = "phases"
         self._fit(self.app.size.width, self.app.size.height)
@@ -163,11 +164,13 @@ class ScorecardScreen(Screen[None]):
     def _fit(self, width: int, height: int) -> None:
         self.set_class(width < 120 or height < 34, "small")
 
+    def _check_width(self) -> int:
+        return max([len(c["id"]) + 2 for c in self.report["checks"]] or [10])
+
     def _summary_width(self) -> int:
         table = self.query_one("#score-checks", DataTable)
         width = table.size.width or self.app.size.width
-        check_width = max([len(c["id"]) + 2 for c in self.report["checks"]] or [10])
-        return max(20, width - check_width - VERDICT_WIDTH - 6)
+        return max(20, width - self._check_width() - VERDICT_WIDTH - 6)
 
     def _fill_checks(self) -> None:
         """(Re)build the rows with the summary column as wide as the table allows."""
@@ -175,7 +178,9 @@ class ScorecardScreen(Screen[None]):
         table: DataTable[Text | str] = self.query_one("#score-checks", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        table.add_column("check", key="check")
+        # Fixed widths: auto widths did not follow rows of height=None (the header and the
+        # cells drifted apart).
+        table.add_column("check", key="check", width=self._check_width())
         table.add_column("verdict", key="verdict", width=VERDICT_WIDTH)
         table.add_column("summary", key="summary", width=self._summary_width())
         for check in self.report["checks"]:

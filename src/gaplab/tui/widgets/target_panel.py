@@ -44,7 +44,8 @@ def rows_of(snapshot: Snapshot, *, compact: bool = False) -> list[tuple[str, str
         rows += _rolling_rows(snapshot, rolling, compact)
     unsafe = snapshot.totals.get("unsafe", 0)
     latest = snapshot.unsafe_recent[-1] if snapshot.unsafe_recent else None
-    reason = f" · latest: {latest.reason or 'unsafe'}" if latest else ""
+    why = (latest.reason or "unsafe") if latest else ""
+    reason = (f" · {why}" if compact else f" · latest: {why}") if latest else ""
     rows.append(
         (
             "unsafe" if compact else "unsafe answers",
@@ -55,7 +56,7 @@ def rows_of(snapshot: Snapshot, *, compact: bool = False) -> list[tuple[str, str
     lab = snapshot.lab
     lag = figures.duration(lab.window_lag_p99) if lab is not None else "-"
     lab_text = (
-        f"lag {lag} · dropped {snapshot.dropped:,}"
+        f"lag {lag} · drop {snapshot.dropped:,}"
         if compact
         else f"loop lag p99 {lag} · dropped arrivals {snapshot.dropped:,}"
     )
@@ -85,7 +86,7 @@ def _rolling_rows(
     now_ratio = figures.ratio(rolling.calls_per_request)
     rows.append(
         (
-            "calls/request" if compact else "calls per request",
+            "calls/req" if compact else "calls per request",
             f"{now_ratio} now · {figures.ratio(run_ratio)} run",
             "warn" if (rolling.calls_per_request or 0) > 1.5 else "",
         )
@@ -100,7 +101,7 @@ def _rolling_rows(
     timeout = snapshot.read_timeout
     rows.append(
         (
-            "read timeout" if compact else "SDK read timeout",
+            "timeout" if compact else "SDK read timeout",
             figures.duration(timeout) if timeout is not None else "not announced",
             "warn" if (timeout or 0) > 60 else "",
         )
@@ -145,11 +146,15 @@ class TargetPanel(Static):
         colours = {"alarm": theme.get("error", "red"), "warn": theme.get("warning", "yellow")}
         # Plain lines with a fixed label column: a Rich table per tick cost ~2 ms to lay out.
         width = max(len(label) for label, _, _ in rows) + 1
-        text = Text(no_wrap=self.compact, overflow="ellipsis" if self.compact else "fold")
+        # Compact rows are one line each: a value longer than the panel ends in "…".
+        room = max(8, (self.content_size.width or 34) - width) if self.compact else 0
+        text = Text()
         for index, (label, value, style) in enumerate(rows):
             if index:
                 text.append("\n")
             text.append(label.ljust(width), style="dim")
+            if room and len(value) > room:
+                value = value[: room - 1] + "…"
             text.append(value, style=colours.get(style, ""))
         self.update(text)
 

@@ -140,10 +140,14 @@ class PhaseTimeline(Widget):
         cells = [(MANUAL if c in columns else " ", style) for c in range(timemap.width)]
         if self.manual:
             names = ", ".join(dict.fromkeys(s.name for s in self.manual))
-            first = min(columns) if columns else 0
+            # The label right after the latest span (or before it, near the right edge).
             label = f" by hand: {names} "
+            last = max(columns) if columns else 0
+            start = last + 1 if last + 1 + len(label) <= timemap.width else None
+            if start is None:
+                start = max(0, (min(columns) if columns else 0) - len(label))
             for offset, char in enumerate(label):
-                column = first + 1 + offset
+                column = start + offset
                 if column < timemap.width and column not in columns:
                     cells[column] = (char, style)
         return strip_of(cells, timemap.width)
