@@ -24,7 +24,7 @@ from gaplab.tui.screens.request import RequestScreen
 from gaplab.tui.screens.runs import RunsScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen
 from gaplab.tui.state import TuiState
-from gaplab.tui.widgets.timeline import PhaseTimeline
+from gaplab.tui.widgets.timeline import MANUAL, PhaseTimeline
 
 from .conftest import SIZE, wait_for, widget_lines
 
@@ -61,7 +61,8 @@ async def test_every_chaos_key_applies_its_fault_and_clears_it(catalog: Catalog)
         await wait_for(pilot, lambda: not run.manual_faults, "0 clears them all")
         await pilot.pause(0.3)
         lines = live.query_one(PhaseTimeline).text_lines()
-        assert any("by hand: provider_503" in line for line in lines)
+        row = next(line for line in lines if "by hand: " in line)  # latest first
+        assert "by hand: latency, provider_503" in row and MANUAL in row
         status_seen = str(live.query_one("#run-status").render())
         assert status_seen.startswith("running")
         await pilot.press("s")

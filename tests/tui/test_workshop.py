@@ -25,7 +25,7 @@ story: |
   The provider answers 503 for a moment.
 prediction: |
   Will the users of the naive demo see errors?
-scenario: scenarios/blip.yaml
+scenario: scenarios/lesson-blip.yaml
 explain: |
   The naive demo passes the provider's errors on.
 defences: [fallback]
@@ -48,7 +48,7 @@ async def test_a_lesson_runs_naive_then_hardened_and_compares(
     (folder / "blip-lesson.yaml").write_text(LESSON)
     # A presenter's own scenario, in a subfolder (every *.yaml of the folder is a lesson).
     (folder / "scenarios").mkdir()
-    shutil.copy(DATA / "blip.yaml", folder / "scenarios" / "blip.yaml")
+    shutil.copy(DATA / "lesson-blip.yaml", folder / "scenarios" / "lesson-blip.yaml")
     lessons = load_lessons(folder)
     app = GaplabApp(catalog=catalog, workshop=lessons, workshop_folder=folder)
     app.final_pause = 0.1

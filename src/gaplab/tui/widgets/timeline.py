@@ -139,17 +139,17 @@ class PhaseTimeline(Widget):
         style = self.get_component_rich_style("timeline--manual")
         cells = [(MANUAL if c in columns else " ", style) for c in range(timemap.width)]
         if self.manual:
-            names = ", ".join(dict.fromkeys(s.name for s in self.manual))
-            # The label right after the latest span (or before it, near the right edge).
+            names = ", ".join(dict.fromkeys(s.name for s in reversed(self.manual)))
+            # The label in the wider free stretch: after the last span or before the first,
+            # cut to fit ("…").
             label = f" by hand: {names} "
-            last = max(columns) if columns else 0
-            start = last + 1 if last + 1 + len(label) <= timemap.width else None
-            if start is None:
-                start = max(0, (min(columns) if columns else 0) - len(label))
+            first, last = (min(columns), max(columns)) if columns else (0, 0)
+            after, before = timemap.width - last - 1, first
+            start, room = (last + 1, after) if after >= before else (0, before)
+            if len(label) > room:
+                label = label[: max(0, room - 2)] + "… " if room > 2 else ""
             for offset, char in enumerate(label):
-                column = start + offset
-                if column < timemap.width and column not in columns:
-                    cells[column] = (char, style)
+                cells[start + offset] = (char, style)
         return strip_of(cells, timemap.width)
 
     def _status(self) -> str:
