@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -207,8 +208,10 @@ async def bench(rate: int, seconds: float, size: tuple[int, int], ui: bool = Tru
         sent = await feed(run, rate, seconds, stop)
         stop.set()
         await probe
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"{size[0]}x{size[1]}, {sent / seconds:,.0f} events/s for {seconds:g} s: {len(ticks)} ticks"
+        f"{size[0]}x{size[1]}, {sent / seconds:,.0f} events/s for {seconds:g} s: "
+        f"{len(ticks)} ticks (load average {load:.1f} on {os.cpu_count()} cores)"
     )
     frames = [t + r for t, r in zip(ticks, renders[-len(ticks) :], strict=False)]
     for name, values in (("tick", ticks), ("render", renders), ("frame", frames), ("lag", lags)):

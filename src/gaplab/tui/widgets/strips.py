@@ -20,7 +20,7 @@ def strip_of(cells: Iterable[tuple[str, Style]], width: int) -> Strip:
     text: list[str] = []
     current: Style | None = None
     for chars, style in cells:
-        if style != current and text:
+        if style is not current and text:  # styles are shared objects: identity is enough
             segments.append(Segment("".join(text), current))
             text = []
         current = style

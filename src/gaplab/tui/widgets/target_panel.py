@@ -10,6 +10,8 @@ when it changed. Numbers go through `gaplab.report.figures`, as in every report.
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -136,6 +138,7 @@ class TargetPanel(Static):
         super().__init__("", id=id)
         self.rows: list[tuple[str, str, str]] = []
         self.compact = False  # set by the live screen below 120x34
+        self._shown_height = -1
 
     def show(self, snapshot: Snapshot) -> None:
         rows = rows_of(snapshot, compact=self.compact)
@@ -156,7 +159,19 @@ class TargetPanel(Static):
             if room and len(value) > room:
                 value = value[: room - 1] + "…"
             text.append(value, style=colours.get(style, ""))
-        self.update(text)
+        # A layout pass only when the panel's height changes (a row added, or one folding
+        # onto another line): a layout pass every tick cost ~60 ms at 160x48.
+        height = self._height(width)
+        self.update(text, layout=height != self._shown_height)
+        self._shown_height = height
+
+    def _height(self, label_width: int) -> int:
+        """Lines the rows take at the panel's width, wrapped as Rich wraps words."""
+        room = self.content_size.width or 60
+        return sum(
+            len(textwrap.wrap(label.ljust(label_width) + value, room)) or 1
+            for label, value, _ in self.rows
+        )
 
     def value(self, label: str) -> str:
         """The text shown for `label` (tests read the panel this way)."""
