@@ -57,19 +57,26 @@ async def test_every_chaos_key_applies_its_fault_and_clears_it(catalog: Catalog)
             await wait_for(pilot, lambda n=name: n not in run.manual_faults, f"{name} off")
         await pilot.press("1", "3")
         await wait_for(pilot, lambda: len(run.manual_faults) == 2, "two faults on")
+        # The same from the command palette: each fault's entry says what it would do.
+        commands = {c.title: c for c in app.get_system_commands(live)}
+        assert "Chaos: clear provider 503" in commands
+        assert "Chaos: apply provider hang" in commands
+        assert "Chaos: clear every fault applied by hand" in commands
+        commands["Chaos: apply provider hang"].callback()
+        await wait_for(pilot, lambda: "hang" in run.manual_faults, "hang from the palette")
         await pilot.press("0")
         await wait_for(pilot, lambda: not run.manual_faults, "0 clears them all")
         await pilot.pause(0.3)
         lines = live.query_one(PhaseTimeline).text_lines()
         row = next(line for line in lines if "by hand: " in line)  # latest first
-        assert "by hand: latency, provider_503" in row and MANUAL in row
+        assert "by hand: hang, latency, provider_503" in row and MANUAL in row
         status_seen = str(live.query_one("#run-status").render())
         assert status_seen.startswith("running")
         await pilot.press("s")
         await wait_for(pilot, lambda: on(app, ScorecardScreen), "the scorecard")
         report = app.finished.report  # type: ignore[union-attr]
         applied = [span["name"] for span in report["manual_faults"]]
-        assert applied == [*CHAOS_KEYS.values(), "provider_503", "latency"]
+        assert applied == [*CHAOS_KEYS.values(), "provider_503", "latency", "hang"]
         assert all(span["end_s"] is not None for span in report["manual_faults"])
         assert MANUAL_NOTE in report["verdict"]["headline"]
         notes = str(app.screen.query_one("#report-notes").render())
@@ -78,7 +85,7 @@ async def test_every_chaos_key_applies_its_fault_and_clears_it(catalog: Catalog)
         assert PRESETS["hang"].describe() in manual
         await pilot.press("q")
     journal = (run.run_dir / "events.jsonl").read_text()
-    assert journal.count('"manual_fault"') == 2 * len(CHAOS_KEYS) + 4
+    assert journal.count('"manual_fault"') == 2 * len(CHAOS_KEYS) + 6
 
 
 async def test_chaos_keys_do_nothing_once_the_run_is_over(catalog: Catalog) -> None:
