@@ -26,7 +26,7 @@ from gaplab.tui.screens.scorecard import ScorecardScreen
 from gaplab.tui.state import TuiState
 from gaplab.tui.widgets.timeline import MANUAL, PhaseTimeline
 
-from .conftest import SIZE, wait_for, widget_lines
+from .conftest import SIZE, screen_lines, wait_for, widget_lines
 
 
 def on(app: GaplabApp, kind: type) -> bool:
@@ -97,6 +97,8 @@ async def test_chaos_keys_do_nothing_once_the_run_is_over(catalog: Catalog) -> N
         await pilot.press("1")
         await pilot.pause(0.2)
         assert run.manual_faults == () and "manual_faults" not in app.finished.report  # type: ignore[union-attr]
+        footer = screen_lines(app)[-1]
+        assert "Stop run" not in footer and "Clear chaos" not in footer and "Scorecard" in footer
         await pilot.press("enter")  # the scorecard now, not in 30 s
         await wait_for(pilot, lambda: on(app, ScorecardScreen), "the scorecard", within=3)
         await pilot.press("q")

@@ -399,6 +399,7 @@ class GaplabApp(App[int]):
             self.live_screen.stop_watching()
             self.live_screen.set_status(status)
         self.stopping = False
+        self.refresh_bindings()  # the footer drops "Stop run" and the chaos keys
 
     def _finish(self, run: LabRun, result: RunResult) -> None:
         finished = finish_run(run, result, json_path=self.json_path, junit_path=self.junit_path)
