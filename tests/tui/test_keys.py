@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, SelectionList
 from gaplab.demo.options import DEFENCES
 from gaplab.engine.manual import PRESETS
 from gaplab.report.model import MANUAL_NOTE
+from gaplab.report.rebuild import rebuild_report
 from gaplab.tui.app import GaplabApp
 from gaplab.tui.catalog import HARDENED, Catalog
 from gaplab.tui.screens.compare import CompareScreen
@@ -86,6 +87,11 @@ async def test_every_chaos_key_applies_its_fault_and_clears_it(catalog: Catalog)
         await pilot.press("q")
     journal = (run.run_dir / "events.jsonl").read_text()
     assert journal.count('"manual_fault"') == 2 * len(CHAOS_KEYS) + 6
+    # Replaying the journal (`lab report`) gives the same verdicts and the same faults.
+    rebuilt = rebuild_report(run.run_dir, fail_under=80)
+    assert rebuilt["verdict"]["headline"] == report["verdict"]["headline"]
+    assert [c["verdict"] for c in rebuilt["checks"]] == [c["verdict"] for c in report["checks"]]
+    assert rebuilt["manual_faults"] == report["manual_faults"]
 
 
 async def test_chaos_keys_do_nothing_once_the_run_is_over(catalog: Catalog) -> None:
