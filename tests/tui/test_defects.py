@@ -36,7 +36,7 @@ def on_scorecard(app: GaplabApp) -> bool:
 async def test_1_a_hang_reads_as_a_stall_not_as_frozen_charts(catalog: Catalog) -> None:
     run = catalog.build_run("stall")
     app = GaplabApp(run=run)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         live = app.screen
         assert isinstance(live, LiveRunScreen)
 
@@ -46,7 +46,13 @@ async def test_1_a_hang_reads_as_a_stall_not_as_frozen_charts(catalog: Catalog) 
 
         # 7 s in: the answers in flight when the hang began (about a second each) are
         # more than 5 s old, so the last 5 s saw none finish.
-        await wait_for(pilot, deep_in_the_hang, "7 s into the hang", within=40)
+        try:
+            await wait_for(pilot, deep_in_the_hang, "7 s into the hang", within=60)
+        except AssertionError:
+            last, finished = live.last, app.finished
+            where = last and (last.status, last.phase, round(last.phase_elapsed, 1))
+            why = finished.report.get("error") if finished else None
+            raise AssertionError(f"never 7 s into the hang: {where}; lab error: {why}") from None
         await pilot.pause(0.3)  # two more ticks: charts and panels both redrawn
         panel = live.query_one(TargetPanel)
         flight = panel.value("in flight")

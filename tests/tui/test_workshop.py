@@ -7,6 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from gaplab.tui.app import GaplabApp
 from gaplab.tui.catalog import Catalog
 from gaplab.tui.screens.lessons import STEPS, LessonListScreen, LessonScreen
@@ -40,6 +42,12 @@ def lesson_text(app: GaplabApp) -> str:
     return "\n".join(widget_lines(app.screen.query_one("#lesson-view")))
 
 
+async def shown(pilot: Pilot[object], app: GaplabApp) -> str:
+    """The lesson's text once its new content is laid out (its height may have grown)."""
+    await pilot.pause(0.1)
+    return lesson_text(app)
+
+
 async def test_a_lesson_runs_naive_then_hardened_and_compares(
     tmp_path: Path, catalog: Catalog
 ) -> None:
@@ -60,11 +68,11 @@ async def test_a_lesson_runs_naive_then_hardened_and_compares(
         await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen), "the lesson")
         lesson = app.screen
         assert isinstance(lesson, LessonScreen)
-        assert "The provider answers 503 for a moment." in lesson_text(app)
+        assert "The provider answers 503 for a moment." in await shown(pilot, app)
         await pilot.press("right")
-        assert "Will the users of the naive demo see errors?" in lesson_text(app)
+        assert "Will the users of the naive demo see errors?" in await shown(pilot, app)
         await pilot.press("space")
-        assert STEPS[lesson.step] == "naive run" and "demo:naive" in lesson_text(app)
+        assert STEPS[lesson.step] == "naive run" and "demo:naive" in await shown(pilot, app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LiveRunScreen), "the naive run")
         status = str(app.screen.query_one("#run-status").render())
@@ -73,7 +81,7 @@ async def test_a_lesson_runs_naive_then_hardened_and_compares(
         assert STEPS[lesson.step] == "what it shows"
         naive = lesson.reports["naive"].report
         assert naive["target"] == "demo:naive"
-        shows = lesson_text(app)
+        shows = await shown(pilot, app)
         assert "The naive demo passes the provider's errors on." in shows
         assert "resilience.fallback" in shows
         await pilot.press("v")
@@ -81,7 +89,9 @@ async def test_a_lesson_runs_naive_then_hardened_and_compares(
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is lesson, "the lesson again")
         await pilot.press("right")
-        assert "fallback" in lesson_text(app) and "answers a fallback text" in lesson_text(app)
+        assert "fallback" in await shown(pilot, app) and "answers a fallback text" in await shown(
+            pilot, app
+        )
         await pilot.press("right")
         assert STEPS[lesson.step] == "hardened run"
         await pilot.press("enter")
@@ -90,7 +100,7 @@ async def test_a_lesson_runs_naive_then_hardened_and_compares(
         assert STEPS[lesson.step] == "compare"
         hardened = lesson.reports["hardened"].report
         assert hardened["target"] == "demo:hardened"
-        compare = lesson_text(app)
+        compare = await shown(pilot, app)
         assert "Side by side" in compare
         verdicts = {
             label: {c["id"]: c["verdict"] for c in r["checks"]}["resilience.fallback"]

@@ -322,6 +322,8 @@ class LabRun:
                     "score": scorecard.score,
                     "ready": scorecard.ready,
                     "complete": scorecard.complete,
+                    # when it stopped, so `lab report` words an unfinished run the same
+                    "stopped_at": None if status == "completed" else stopped_at,
                 },
             )
         )

@@ -42,12 +42,14 @@ def rebuild_report(
     # A journal that ends without `run_finished`: the lab process died (SIGKILL, a crash).
     status = record.finished.status if record.finished else "aborted"
     target = _read_target(run_dir / "target.json")
+    stopped_at = record.finished.extra.get("stopped_at") if record.finished else None
     scorecard = decide(
         scenario,
         record,
         record.started.sla,
         status=status,
         fail_under=fail_under,
+        stopped_at=stopped_at if isinstance(stopped_at, int | float) else None,
         target=target,
     )
     return build_report(
