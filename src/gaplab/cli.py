@@ -64,6 +64,7 @@ class _Group(click.Group):
         "payloads": "gaplab.load.payloads_cli:payloads_command",
         "runs": "gaplab.report.runs:runs_group",
         "compare": "gaplab.report.compare:compare_command",
+        "matrix": "gaplab.matrix.cli:matrix_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
