@@ -75,7 +75,8 @@ def test_an_unexpected_flip_exits_1_and_is_named() -> None:
     assert row.unexpected == {"resilience.recovery"} and not row.missing
     assert findings(matrix) == ["unexpected flip: outage without breaker: resilience.recovery"]
     assert table_rows(matrix)[0][3] == "resilience.recovery"
-    assert table_rows(matrix)[0][5] == "WRONG"
+    assert table_rows(matrix)[0][5] == "resilience.fallback"  # still passed
+    assert table_rows(matrix)[0][6] == "WRONG"
 
 
 def test_a_missing_flip_exits_1_and_says_what_the_removal_got() -> None:
@@ -143,7 +144,7 @@ def test_a_run_that_did_not_complete_decides_nothing_exit_3() -> None:
         "outage without breaker: run failed (runs/x): the target did not start"
     )
     assert matrix.problems == (matrix.rows[0].problem,)
-    assert table_rows(matrix)[0][5] == "no verdict"
+    assert table_rows(matrix)[0][6] == "no verdict"
     assert json.loads(json.dumps(matrix.to_json()))["exit_code"] == 3
 
 

@@ -69,6 +69,11 @@ class Row:
         return frozenset(c.check for c in self.cells if c.state == "flip")
 
     @property
+    def held(self) -> frozenset[str]:
+        """Checks the removal left passing: the "nothing else" of the claim."""
+        return frozenset(c.check for c in self.cells if c.state == "held")
+
+    @property
     def unexpected(self) -> frozenset[str]:
         return self.flipped - self.owned
 
@@ -119,6 +124,7 @@ class Matrix:
                     "flipped": sorted(r.flipped),
                     "unexpected": sorted(r.unexpected),
                     "missing": sorted(r.missing),
+                    "held": sorted(r.held),
                     "problem": r.problem,
                     "cells": [
                         {

@@ -1,7 +1,7 @@
 """The matrix as a table, on the console (rich) and in Markdown (`--markdown FILE`): one row
-per defence and exercise, the checks its removal flipped, and what was unexpected or
-missing against the ownership table. Both come from the same rows (`table_rows`), so they
-cannot disagree.
+per defence and exercise, the checks its removal flipped, what was unexpected or missing
+against the ownership table, and the exercise's other checks, which it left passing.
+Both come from the same rows (`table_rows`), so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from gaplab.demo.ownership import EXERCISES
 from gaplab.exit_codes import ExitCode
 from gaplab.matrix.outcome import Matrix, Row
 
-COLUMNS = ("defence", "exercise (interface)", "flipped", "unexpected", "missing", "result")
+COLUMNS = (
+    "defence", "exercise (interface)", "flipped", "unexpected", "missing", "still passed",
+    "result",
+)  # fmt: skip
 NONE = "—"
 
 
@@ -41,6 +44,7 @@ def table_rows(matrix: Matrix) -> list[tuple[str, ...]]:
                 _checks(row.flipped),
                 _checks(row.unexpected),
                 _checks(row.missing),
+                _checks(row.held),
                 _result(row),
             )
         )
