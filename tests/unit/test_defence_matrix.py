@@ -281,3 +281,14 @@ def test_lab_matrix_bad_input_exits_2_before_any_run(tmp_path: Path) -> None:
     done = runner.invoke(main, ["matrix", "--scale", "2", "--runs-dir", str(tmp_path)])
     assert done.exit_code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_docs_table_names_every_check_each_defence_owns() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "demo-targets.md"
+    rows: dict[str, str] = {}  # the first table naming each defence: "defence | owns | stops"
+    for line in docs.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `") and line.count("|") == 4:
+            rows.setdefault(line.split("|")[1].strip().strip("`"), line.split("|")[2])
+    for defence, exercises in OWNERSHIP.items():
+        owned = set().union(*exercises.values())
+        assert all(f"`{check}`" in rows[defence] for check in owned), (defence, owned)

@@ -22,6 +22,7 @@ import yaml
 from gaplab.demo.options import DEFENCES
 from gaplab.demo.ownership import EXERCISES, OWNERSHIP, Exercise
 from gaplab.errors import InputError
+from gaplab.scenario.durations import parse_duration
 from gaplab.scenario.library import bundled_scenarios
 
 Ownership = Mapping[str, Mapping[str, frozenset[str]]]
@@ -42,7 +43,7 @@ class Job:
         return f"{self.exercise}.without-{self.defence.replace('_', '-')}"
 
     def target(self, exercise: Exercise) -> str:
-        options = [o for o in (exercise.options,) if o]
+        options = [exercise.options] if exercise.options else []
         if self.defence is not None:
             options.append(f"without={self.defence}")
         return "demo:hardened" + ("?" + "&".join(options) if options else "")
@@ -90,7 +91,7 @@ def _length(exercise: Exercise) -> float:
 
 
 def _seconds(value: object) -> float:
-    return float(str(value).removesuffix("s"))
+    return parse_duration(str(value))
 
 
 def write_scenario(exercise: Exercise, name: str, scale: float, into: Path) -> Path:
