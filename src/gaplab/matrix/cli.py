@@ -128,10 +128,12 @@ def matrix_command(
         nonlocal finished
         finished += 1
         played = done.played
-        verdicts = " ".join(f"{c}={v.verdict}" for c, v in played.checks.items()) or "-"
+        verdicts = " ".join(f"{c}={v.verdict}" for c, v in played.checks.items())
+        if played.error:
+            verdicts += f" {played.error}"
         console.print(
             f"[{finished}/{len(planned)}] {done.key}: {played.status}, exit {done.exit_code}, "
-            f"{done.seconds:.0f}s: {verdicts}",
+            f"{done.seconds:.0f}s: {verdicts.strip() or '-'}",
             markup=False,
             highlight=False,
         )
