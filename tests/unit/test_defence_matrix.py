@@ -148,6 +148,14 @@ def test_a_run_that_did_not_complete_decides_nothing_exit_3() -> None:
     assert json.loads(json.dumps(matrix.to_json()))["exit_code"] == 3
 
 
+def test_a_defence_no_scenario_exercises_is_listed_not_left_out() -> None:
+    table = {**OWN, "consent": {}}
+    assert plan_jobs(table, ["consent"]) == []
+    matrix = judge(table, ["consent"], {}, {})
+    assert matrix.rows == () and matrix.exit_code is ExitCode.READY
+    assert findings(matrix) == ["not exercised by any scenario: consent"]
+
+
 def test_markdown_holds_the_same_rows_as_the_console_table() -> None:
     matrix = judge(
         OWN,

@@ -14,9 +14,12 @@ and the shortest phase scale at which its verdicts still hold with a margin (wha
 end-to-end tests play; `lab matrix --scale` never goes below it).
 
 Adding a defence is one `OWNERSHIP` entry (plus one `EXERCISES` entry if it needs a scenario
-no other defence uses). The entries come from what the end-to-end tests assert
-(tests/e2e/test_security_runs.py, test_cost_runs.py, test_resilience_scenarios.py and, for
-the breaker, test_resilience_runs.py), which now read them from here.
+no other defence uses); a defence no scenario can exercise is an empty entry (`{}`), which
+`lab matrix` lists as not exercised rather than leaving out. The entries come from what
+the end-to-end tests assert (tests/e2e/test_security_runs.py, test_cost_runs.py and
+test_resilience_scenarios.py, which now read them from here; the breaker's from
+test_resilience_runs.py), and the breaker and fallback rows over the bundled `outage`
+from a full `lab matrix` run.
 """
 
 from __future__ import annotations

@@ -99,6 +99,7 @@ class Row:
 class Matrix:
     rows: tuple[Row, ...]
     problems: tuple[str, ...] = ()  # runs that did not complete (baselines included)
+    unexercised: tuple[str, ...] = ()  # defences no scenario of the table exercises
 
     @property
     def exit_code(self) -> ExitCode:
@@ -116,6 +117,7 @@ class Matrix:
             "exit_code": int(self.exit_code),
             "right": self.exit_code is ExitCode.READY,
             "problems": list(self.problems),
+            "unexercised": list(self.unexercised),
             "rows": [
                 {
                     "defence": r.defence,
@@ -212,4 +214,5 @@ def judge(
         for (d, e), played in removals.items()
         if (p := _incomplete(played, f"{e} without {d}")) is not None
     ]
-    return Matrix(rows, tuple(problems))
+    unexercised = tuple(d for d in defences if not ownership[d])
+    return Matrix(rows, tuple(problems), unexercised)

@@ -130,7 +130,7 @@ def load_ownership(path: Path | None) -> dict[str, dict[str, frozenset[str]]]:
         where = f"--ownership {path}: {defence}"
         if defence not in DEFENCES:
             raise InputError(f"{where}: not a defence of demo:hardened")
-        if not isinstance(exercises, dict) or not exercises:
+        if not isinstance(exercises, dict):
             raise InputError(f"{where}: expected a mapping of exercise to check ids")
         table[defence] = {}
         for exercise, checks in exercises.items():

@@ -64,6 +64,7 @@ def headline(matrix: Matrix) -> str:
 def findings(matrix: Matrix) -> list[str]:
     """One line per unexpected or missing flip, per run problem and per note."""
     lines = [f"run problem: {p}" for p in matrix.problems]
+    lines += [f"not exercised by any scenario: {d}" for d in matrix.unexercised]
     for row in matrix.rows:
         where = f"{row.exercise} without {row.defence}"
         lines += [f"unexpected flip: {where}: {c}" for c in sorted(row.unexpected)]
