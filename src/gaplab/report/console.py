@@ -106,6 +106,11 @@ def cost_line(report: dict[str, Any]) -> str | None:
         f"{usd(spend['usd_per_hour'])}/hour at this volume, {usd(scaled['usd_per_hour'])}/hour "
         f"and {usd(scaled['usd_per_month'])}/month at {scaled['volume']:g}×"
     )
+    if tokens.get("refused_in_max"):
+        text += (
+            f"; {tokens['refused_calls']:,} calls refused by the provider, not billed "
+            f"({tokens['refused_in']:,} tokens counted in them, up to {tokens['refused_in_max']:,})"
+        )
     monthly = spend.get("monthly")
     if monthly:
         text += (

@@ -38,6 +38,7 @@ _PATTERNS = (
         "phone",  # masked unless it is a plain decimal number (a price, a ratio)
     ),
 )
+_PHONE_DIGITS = 7  # the shortest local number; with an area code most have 9 or more
 _DECIMAL = re.compile(r"\+?\(?\d+\.\d+\)?")
 _MIN_LENGTH = 4  # planted values shorter than this (a bare first name) are not masked
 
@@ -79,10 +80,14 @@ class Masker:
 
 
 def _phone(match: re.Match[str]) -> str:
-    """A phone number's digits are grouped by spaces, dashes or several dots; one run of
-    digits, a dot and another (`0.1512`, `$0.000023`) is a number the lab printed (a price,
-    a share), which the pattern alone would take for a phone number."""
-    return match.group(0) if _DECIMAL.fullmatch(match.group(0)) else "[phone]"
+    """A phone number has at least 7 digits, grouped by spaces, dashes or several dots.
+    Fewer digits (`turns 11-20 (70 tokens`), or one run of digits, a dot and another
+    (`0.1512`, `$0.000023`), are numbers the lab printed (a range, a price, a share), which
+    the pattern alone would take for a phone number."""
+    found = match.group(0)
+    if _DECIMAL.fullmatch(found) or sum(c.isdigit() for c in found) < _PHONE_DIGITS:
+        return found
+    return "[phone]"
 
 
 def _card(match: re.Match[str]) -> str:
