@@ -15,7 +15,9 @@ import pytest
 from gaplab.checks.base import Verdict
 from gaplab.engine.journal import read_journal
 from gaplab.engine.record import RunRecord
+from gaplab.metrics.prices import prices_for
 from gaplab.report.console import cost_line
+from gaplab.report.series import run_cost
 
 from .short import explain, run_targets, short_copy, verdicts
 
@@ -90,11 +92,12 @@ async def test_a_paste_past_the_context_window_shows_what_the_provider_counted(
     }
     assert naive.evidence.examples and naive.evidence.examples[0] in naive.summary
     # The report shows what the provider counted in the calls it refused, unbilled.
-    report = json.loads((results["demo:naive"].run_dir / "report.json").read_text())
-    tokens = report["cost"]["tokens"]
+    section = run_cost(results["demo:naive"].record, prices_for("openai"))
+    assert section is not None
+    tokens = section["tokens"]
     assert tokens["refused_in_max"] == numbers["provider_saw_max_tokens"]
     assert tokens["refused_calls"] >= numbers["provider_refused"]
-    assert f"up to {tokens['refused_in_max']:,})" in cost_line(report)
+    assert f"up to {tokens['refused_in_max']:,})" in (cost_line({"cost": section}) or "")
     quota = results["demo:hardened?without=input_limit"].scorecard.results[0]
     assert quota.evidence.numbers["throttled_429"] == quota.evidence.numbers["oversized_inputs"]
     assert "429" in quota.summary
