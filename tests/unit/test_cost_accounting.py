@@ -205,3 +205,4 @@ def test_the_cost_line_shows_what_the_provider_counted_in_calls_it_refused() -> 
     assert line is not None
     assert "2 calls refused by the provider, not billed" in line
     assert "(130,050 tokens counted in them, up to 130,000)" in line
+    assert "; 1 call ($0.0000075) tied to no request, in the total only" in line
