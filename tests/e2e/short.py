@@ -41,6 +41,10 @@ async def run_targets(path: Path, targets: list[str], runs_dir: Path) -> dict[st
         return await LabRun(options).execute()
 
     results = await asyncio.gather(*(one(t) for t in targets))
+    # A run the lab itself could not finish (overloaded, a target that would not start) has
+    # no verdicts to compare: say why here, not as a puzzling `not_run` further down.
+    broken = [f"{t}: {r.error}" for t, r in zip(targets, results, strict=True) if r.error]
+    assert not broken, "the lab could not finish: " + "; ".join(broken)
     return dict(zip(targets, results, strict=True))
 
 

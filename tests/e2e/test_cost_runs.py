@@ -6,6 +6,7 @@ prices the run to the cent of what the provider journaled, cached tokens include
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ from gaplab.demo.ownership import EXERCISES, OWNERSHIP
 from gaplab.engine.journal import read_journal
 from gaplab.engine.record import RunRecord
 from gaplab.matrix.plan import owners_by_exercise
+from gaplab.metrics.prices import prices_for
+from gaplab.report.console import cost_line
+from gaplab.report.series import run_cost
 
 from .short import explain, run_targets, short_copy, verdicts
 
@@ -87,6 +91,13 @@ async def test_a_paste_past_the_context_window_shows_what_the_provider_counted(
         "context_length_exceeded (over 128,000 tokens)": numbers["provider_refused"]
     }
     assert naive.evidence.examples and naive.evidence.examples[0] in naive.summary
+    # The report shows what the provider counted in the calls it refused, unbilled.
+    section = run_cost(results["demo:naive"].record, prices_for("openai"))
+    assert section is not None
+    tokens = section["tokens"]
+    assert tokens["refused_in_max"] == numbers["provider_saw_max_tokens"]
+    assert tokens["refused_calls"] >= numbers["provider_refused"]
+    assert f"up to {tokens['refused_in_max']:,})" in (cost_line({"cost": section}) or "")
     quota = results["demo:hardened?without=input_limit"].scorecard.results[0]
     assert quota.evidence.numbers["throttled_429"] == quota.evidence.numbers["oversized_inputs"]
     assert "429" in quota.summary
@@ -148,6 +159,13 @@ def test_lab_run_prices_the_run_to_the_cent_of_the_provider_journal(tmp_path: Pa
     )
     assert cost["spend"]["monthly"]["daily_requests"] == 1000
     # The console shows the spend while the run goes, and the cost line at the end.
-    assert "/req)" in done.stdout and "cost: $" in done.stdout
-    assert "/month at 10×" in done.stdout and "a month at 1,000 requests a day" not in done.stdout
-    assert "/month at 1,000 requests a day" in done.stdout
+    # (Out of a terminal the console does not wrap lines: the cost line is one line.)
+    assert "/req)" in done.stdout
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("cost: $")]
+    assert re.fullmatch(
+        r"cost: \$[\d.]+ for [\d,]+ requests \(mean \$[\d.]+, p95 \$[\d.]+, max \$[\d.]+\); "
+        r"[\d,]+ tokens in \([\d,]+ cached\), [\d,]+ out; \$[\d.]+/hour at this volume, "
+        r"\$[\d.,]+/hour and \$[\d.,]+/month at 10×(; \d+ calls? \(\$[\d.]+\) tied to no "
+        r"request, in the total only)?; \$[\d.,]+/month at 1,000 requests a day",
+        line,
+    ), line
