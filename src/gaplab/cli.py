@@ -66,6 +66,7 @@ class _Group(click.Group):
         "compare": "gaplab.report.compare:compare_command",
         "workshop": "gaplab.workshop.cli:workshop_command",
         "serve": "gaplab.tui.serve:serve_command",
+        "matrix": "gaplab.matrix.cli:matrix_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -221,14 +222,20 @@ def run(
         toxiproxy_url=toxiproxy_url,
         fail_under=fail_under,
     )
-    if tui and (markdown_path or html_path):
-        raise click.UsageError("--markdown and --html need a headless run (lab report RUN --html)")
     lab_run = LabRun(options)
     click.get_current_context().meta[RUN_DIR_META] = lab_run.run_dir
     if tui:
         from gaplab.tui.app import run_app
 
-        sys.exit(run_app(run=lab_run, json_path=json_path, junit_path=junit_path))
+        sys.exit(
+            run_app(
+                run=lab_run,
+                json_path=json_path,
+                junit_path=junit_path,
+                markdown_path=markdown_path,
+                html_path=html_path,
+            )
+        )
     from gaplab.headless import run_headless
 
     sys.exit(

@@ -6,6 +6,7 @@ prices the run to the cent of what the provider journaled, cached tokens include
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,23 +14,25 @@ from pathlib import Path
 import pytest
 
 from gaplab.checks.base import Verdict
+from gaplab.demo.ownership import EXERCISES, OWNERSHIP
 from gaplab.engine.journal import read_journal
 from gaplab.engine.record import RunRecord
+from gaplab.matrix.plan import owners_by_exercise
+from gaplab.metrics.prices import prices_for
+from gaplab.report.console import cost_line
+from gaplab.report.series import run_cost
 
 from .short import explain, run_targets, short_copy, verdicts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
-# scenario -> (phase scale, the hardened defence whose removal fails its checks, which ones)
-OWNERS: dict[str, tuple[float, dict[str, list[str]]]] = {
-    "huge_input": (0.5, {"input_limit": ["cost.input_limit"]}),
-    "context_overflow": (0.6, {"input_limit": ["cost.input_limit"]}),
-    "runaway_output": (0.5, {"output_cap": ["cost.output_cap"]}),
-    "repeated_questions": (0.5, {"cache": ["cost.cache"]}),
-    # 20 turns take the whole 24 s: not shortened.
-    "long_conversation": (1.0, {"history": ["cost.prompt_growth"]}),
-    "greedy_user": (0.6, {"quota": ["cost.budget_enforced"]}),
-}
+# The cost scenarios; their phase scale and which defences' removal fails which checks come
+# from the ownership table (gaplab.demo.ownership), as `lab matrix` reads it.
+NAMES = (
+    "huge_input", "context_overflow", "runaway_output", "repeated_questions",
+    "long_conversation", "greedy_user",
+)  # fmt: skip
+OWNERS = owners_by_exercise(OWNERSHIP)
 # What each naive failure must say, with its numbers.
 NAIVE_SAYS = {
     "cost.input_limit": "reached the provider whole",
@@ -41,11 +44,11 @@ NAIVE_SAYS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(OWNERS))
+@pytest.mark.parametrize("name", sorted(NAMES))
 async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     name: str, tmp_path: Path
 ) -> None:
-    scale, owners = OWNERS[name]
+    scale, owners = EXERCISES[name].shortest, OWNERS[name]
     targets = ["demo:naive", "demo:hardened"] + [f"demo:hardened?without={d}" for d in owners]
     results = await run_targets(short_copy(name, tmp_path, scale), targets, tmp_path / "runs")
     naive, hardened = results["demo:naive"], results["demo:hardened"]
@@ -88,6 +91,13 @@ async def test_a_paste_past_the_context_window_shows_what_the_provider_counted(
         "context_length_exceeded (over 128,000 tokens)": numbers["provider_refused"]
     }
     assert naive.evidence.examples and naive.evidence.examples[0] in naive.summary
+    # The report shows what the provider counted in the calls it refused, unbilled.
+    section = run_cost(results["demo:naive"].record, prices_for("openai"))
+    assert section is not None
+    tokens = section["tokens"]
+    assert tokens["refused_in_max"] == numbers["provider_saw_max_tokens"]
+    assert tokens["refused_calls"] >= numbers["provider_refused"]
+    assert f"up to {tokens['refused_in_max']:,})" in (cost_line({"cost": section}) or "")
     quota = results["demo:hardened?without=input_limit"].scorecard.results[0]
     assert quota.evidence.numbers["throttled_429"] == quota.evidence.numbers["oversized_inputs"]
     assert "429" in quota.summary
@@ -149,6 +159,13 @@ def test_lab_run_prices_the_run_to_the_cent_of_the_provider_journal(tmp_path: Pa
     )
     assert cost["spend"]["monthly"]["daily_requests"] == 1000
     # The console shows the spend while the run goes, and the cost line at the end.
-    assert "/req)" in done.stdout and "cost: $" in done.stdout
-    assert "/month at 10×" in done.stdout and "a month at 1,000 requests a day" not in done.stdout
-    assert "/month at 1,000 requests a day" in done.stdout
+    # (Out of a terminal the console does not wrap lines: the cost line is one line.)
+    assert "/req)" in done.stdout
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("cost: $")]
+    assert re.fullmatch(
+        r"cost: \$[\d.]+ for [\d,]+ requests \(mean \$[\d.]+, p95 \$[\d.]+, max \$[\d.]+\); "
+        r"[\d,]+ tokens in \([\d,]+ cached\), [\d,]+ out; \$[\d.]+/hour at this volume, "
+        r"\$[\d.,]+/hour and \$[\d.,]+/month at 10×(; \d+ calls? \(\$[\d.]+\) tied to no "
+        r"request, in the total only)?; \$[\d.,]+/month at 1,000 requests a day",
+        line,
+    ), line

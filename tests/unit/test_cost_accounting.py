@@ -22,6 +22,7 @@ from gaplab.metrics.cost import (
 from gaplab.metrics.prices import declared_budget, prices_for
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.profiles import load_profile
+from gaplab.report.console import cost_line
 from gaplab.report.series import run_cost
 from gaplab.scenario.target_models import TargetFile
 
@@ -141,6 +142,7 @@ def test_the_cost_section_totals_projects_and_names_its_prices() -> None:
         "billed_calls": 6,
         "refused_calls": 2,
         "refused_in": 50 + 130_000,
+        "refused_in_max": 130_000,  # the prompt past the context window, as counted
     }
     per = section["per_request"]
     values = sorted([R1, R2, 0.0, R4, R5, R6, 0.0])
@@ -195,3 +197,12 @@ def test_the_budget_comes_from_the_target_then_the_scenarios_cost_options() -> N
     assert (budget.per_request_usd, budget.daily_requests) == (0.01, 100)
     assert declared_budget(None, options).per_request_usd == 0.5
     assert declared_budget(None).per_request_usd is None
+
+
+def test_the_cost_line_shows_what_the_provider_counted_in_calls_it_refused() -> None:
+    section = run_cost(journal(), PRICES)
+    line = cost_line({"cost": section})
+    assert line is not None
+    assert "2 calls refused by the provider, not billed" in line
+    assert "(130,050 tokens counted in them, up to 130,000)" in line
+    assert "; 1 call ($0.0000075) tied to no request, in the total only" in line

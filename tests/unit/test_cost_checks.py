@@ -14,8 +14,10 @@ from gaplab.checks.registry import CHECKS, evaluate
 from gaplab.engine.events import PhaseEnded, PhaseStarted, ProviderCallRecorded, UserRequestFinished
 from gaplab.engine.record import RunRecord
 from gaplab.load.greedy import GREEDY_USER
+from gaplab.metrics.prices import Budget, prices_for
 from gaplab.provider.journal import ProviderCall
 from gaplab.provider.tokens import count_messages
+from gaplab.report.series import run_cost
 from gaplab.scenario.models import Scenario
 from gaplab.scenario.target_models import TargetFile
 
@@ -201,3 +203,43 @@ def test_theil_sen_ignores_an_outlier_and_the_last_message_is_counted_apart() ->
         tokens_in=count_messages(messages),
     )
     assert last_user_tokens(call) == count_messages(messages[-1:]) - 6
+
+
+def test_per_request_projects_the_whole_bill_as_the_report_does() -> None:
+    """A call joined to no request (a request still in flight when the run stopped) is on
+    the bill: the check's projections are the report's cost section's, to the digit."""
+    run = Run()
+    for _ in range(12):
+        run.ask(calls=[{}])
+    orphan = ProviderCall(
+        call_id="orphan",
+        dialect="openai",
+        path="/v1/chat/completions",
+        t_arrival=59.0,
+        t_first_byte=59.0,
+        t_end=59.5,
+        status=200,
+        outcome="completed",
+        model_served="gpt-4o-mini-2024-07-18",
+        finish_reason="stop",
+        tokens_in=5_000,
+        tokens_out=50,
+        max_tokens=400,
+    )
+    run.record(ProviderCallRecorded(t=59.0, call=orphan))
+    budget = {"per_request_usd": 1.0, "daily_requests": 1_000}
+    per = run.decide([{"cost.per_request": budget}])["cost.per_request"]
+    section = run_cost(
+        run.record, prices_for("openai"), Budget(**{**budget, "per_user_tokens_per_minute": None})
+    )
+    assert section is not None and section["unjoined_calls"] == 1
+    numbers = per.evidence.numbers
+    assert numbers["total_usd"] == pytest.approx(section["total_usd"], rel=1e-12)
+    assert numbers["monthly_usd"] == pytest.approx(
+        section["spend"]["monthly"]["usd_per_month"], rel=1e-12
+    )
+    assert numbers["at_10x_usd_per_month"] == pytest.approx(
+        section["spend"]["at_volume"]["usd_per_month"], rel=1e-12
+    )
+    # The mean is over the requests' own calls: the orphan is in the bill, not in a request.
+    assert numbers["mean_usd"] == pytest.approx((100 * 0.15 + 50 * 0.6) / 1e6, rel=1e-12)

@@ -72,3 +72,18 @@ def test_the_masker_finds_secrets_it_was_not_told_about() -> None:
         masker.text("p95 1,303 ms, 2.90 calls per request")
         == "p95 1,303 ms, 2.90 calls per request"
     )
+
+
+def test_prices_and_decimals_are_not_taken_for_phone_numbers() -> None:
+    """The cost checks print dollars with four to six decimals; a phone number groups its
+    digits with spaces, dashes or several dots."""
+    masker = Masker()
+    evidence = (
+        "25,019 tokens in, HTTP 200 to the user; $0.1512 paid for them; mean $0.001052, "
+        "p95 $0.003783 per request (budget $0.0005); $293,415.26 a month; slope +12.3456; "
+        "grows by 64 tokens a turn in turns 11-20 (70 tokens at turn 1, 1,302 at turn 20)"
+    )
+    assert masker.text(evidence) == evidence
+    assert masker.text("call +1 415.555.0100 or 030 1234 5678, or 415.555.0100, 555-0100") == (
+        "call [phone] or [phone], or [phone], [phone]"
+    )

@@ -106,6 +106,20 @@ def cost_line(report: dict[str, Any]) -> str | None:
         f"{usd(spend['usd_per_hour'])}/hour at this volume, {usd(scaled['usd_per_hour'])}/hour "
         f"and {usd(scaled['usd_per_month'])}/month at {scaled['volume']:g}×"
     )
+    if cost.get("unjoined_calls"):
+        # Calls no request could be tied to (no correlation header, no reference in the
+        # prompt: a repeated question; or still in flight at the end) are billed but in no
+        # request's cost: said here, or "mean $0.00" would look like a free run.
+        calls = cost["unjoined_calls"]
+        text += (
+            f"; {calls:,} call{'s' if calls != 1 else ''} ({usd(cost['unjoined_usd'])}) tied "
+            "to no request, in the total only"
+        )
+    if tokens.get("refused_in_max"):
+        text += (
+            f"; {tokens['refused_calls']:,} calls refused by the provider, not billed "
+            f"({tokens['refused_in']:,} tokens counted in them, up to {tokens['refused_in_max']:,})"
+        )
     monthly = spend.get("monthly")
     if monthly:
         text += (

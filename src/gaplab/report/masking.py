@@ -11,7 +11,7 @@ sensitive as the inputs it holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from gaplab.engine.record import RunRecord
 
@@ -35,9 +35,11 @@ _PATTERNS = (
         re.compile(
             r"(?<![\w-])(?!\d{8}-\d{6}\b)\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?![\w-])"
         ),
-        "[phone]",
+        "phone",  # masked unless it is a plain decimal number (a price, a ratio)
     ),
 )
+_PHONE_DIGITS = 7  # the shortest local number; with an area code most have 9 or more
+_DECIMAL = re.compile(r"\+?\(?\d+\.\d+\)?")
 _MIN_LENGTH = 4  # planted values shorter than this (a bare first name) are not masked
 
 
@@ -63,7 +65,7 @@ class Masker:
             if value in text:
                 text = text.replace(value, label)
         for pattern, label in _PATTERNS:
-            text = pattern.sub(_card if label == "card" else label, text)
+            text = pattern.sub(_REPLACERS.get(label, label), text)
         return text
 
     def value(self, value: object) -> object:
@@ -77,6 +79,17 @@ class Masker:
         return value
 
 
+def _phone(match: re.Match[str]) -> str:
+    """A phone number has at least 7 digits, grouped by spaces, dashes or several dots.
+    Fewer digits (`turns 11-20 (70 tokens`), or one run of digits, a dot and another
+    (`0.1512`, `$0.000023`), are numbers the lab printed (a range, a price, a share), which
+    the pattern alone would take for a phone number."""
+    found = match.group(0)
+    if _DECIMAL.fullmatch(found) or sum(c.isdigit() for c in found) < _PHONE_DIGITS:
+        return found
+    return "[phone]"
+
+
 def _card(match: re.Match[str]) -> str:
     """A 13-19 digit run is a card number when its Luhn checksum holds (a run id or an
     order number of that length usually does not)."""
@@ -87,3 +100,6 @@ def _card(match: re.Match[str]) -> str:
             digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
     return "[number]" if total % 10 == 0 else match.group(0)
+
+
+_REPLACERS: dict[str, Callable[[re.Match[str]], str]] = {"card": _card, "phone": _phone}

@@ -132,7 +132,10 @@ def run_cost(
             "out": sum(c.tokens_out for c, usd in calls if usd),
             "billed_calls": sum(1 for _, usd in calls if usd),
             "refused_calls": sum(1 for c, _ in calls if not billed(c)),
+            # What the provider counted in calls it refused (a prompt past the context
+            # window is counted, then refused): not billed, but the size the target sent.
             "refused_in": sum(c.tokens_in for c, _ in calls if not billed(c)),
+            "refused_in_max": max((c.tokens_in for c, _ in calls if not billed(c)), default=0),
         },
         "per_request": stats(values),
         "phases": {w.name: stats(by_phase.get(w.name, [])) for w in record.phases},

@@ -87,6 +87,8 @@ class GaplabApp(App[int]):
         state_dir: Path | None = None,
         workshop: object | None = None,
         workshop_folder: Path | None = None,
+        markdown_path: Path | None = None,
+        html_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.initial_run = run
@@ -98,6 +100,8 @@ class GaplabApp(App[int]):
         self.workshop_folder = workshop_folder  # `lab workshop --lessons DIR`
         self.state_dir = state_dir
         self.state = TuiState.load(state_dir)
+        self.markdown_path = markdown_path
+        self.html_path = html_path
         self.exit_code = ExitCode.READY
         self.current_run: LabRun | None = None
         self.live_screen: LiveRunScreen | None = None
@@ -402,7 +406,14 @@ class GaplabApp(App[int]):
         self.refresh_bindings()  # the footer drops "Stop run" and the chaos keys
 
     def _finish(self, run: LabRun, result: RunResult) -> None:
-        finished = finish_run(run, result, json_path=self.json_path, junit_path=self.junit_path)
+        finished = finish_run(
+            run,
+            result,
+            json_path=self.json_path,
+            junit_path=self.junit_path,
+            markdown_path=self.markdown_path,
+            html_path=self.html_path,
+        )
         self.finished, self.exit_code = finished, finished.exit_code
         self.scored = ScoredRun(
             finished.report,
@@ -448,6 +459,8 @@ def run_app(
     run: LabRun | None = None,
     json_path: Path | None = None,
     junit_path: Path | None = None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
     catalog: Catalog | None = None,
     past: ScoredRun | None = None,
     workshop: object | None = None,
@@ -465,6 +478,8 @@ def run_app(
         past=past,
         workshop=workshop,
         workshop_folder=workshop_folder,
+        markdown_path=markdown_path,
+        html_path=html_path,
     )
     app.freeze_gc = True
     result = app.run()

@@ -20,7 +20,7 @@ from gaplab.checks.base import (
     margin_at_most,
 )
 from gaplab.checks.cost.common import budget, prices, run_requests
-from gaplab.metrics.cost import projection, request_costs, stats, timeline_seconds
+from gaplab.metrics.cost import call_cost, projection, request_costs, stats, timeline_seconds
 
 
 class PerRequestOptions(CheckOptions):
@@ -60,10 +60,13 @@ class PerRequestCheck(Check):
                 f"needs {options.min_requests} requests, {len(requests)} were sent", phase=phases
             )
         wanted = {r.request_id for r in requests}
-        costs = [c for c in request_costs(ctx.record, prices(ctx)) if c.request_id in wanted]
+        table = prices(ctx)
+        costs = [c for c in request_costs(ctx.record, table) if c.request_id in wanted]
         summary = stats([c.usd for c in costs])
         mean, p95 = summary["mean_usd"] or 0.0, summary["p95_usd"] or 0.0
-        total = sum(c.usd for c in costs)
+        # The bill counts every call, joined to a request or not (one still in flight when
+        # the run stopped): the projections are the report's (gaplab.metrics.cost).
+        total = sum(call_cost(c, table) for c in ctx.record.calls)
         spend = projection(
             total,
             len(costs),

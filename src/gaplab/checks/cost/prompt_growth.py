@@ -74,7 +74,7 @@ class PromptGrowthCheck(Check):
         late = [(t, p) for t, p in by_turn.items() if t > half]
         if len(late) < 3:
             raise Undecided(
-                f"only {len(late)} of turns {half + 1}-{options.turns} reached the provider "
+                f"only {len(late)} of turns {half + 1} to {options.turns} reached the provider "
                 "(the rest were answered without a call or refused): nothing to fit",
                 phase=phases,
             )
@@ -102,7 +102,7 @@ class PromptGrowthCheck(Check):
             "margin": round(margin_at_most(slope, options.max_slope), 4),
             "limit": (
                 f"the prompt grows by ≤ {options.max_slope:g} tokens a turn over turns "
-                f"{half + 1}-{options.turns}"
+                f"{half + 1} to {options.turns}"
             ),
         }
         shape = (
@@ -113,7 +113,7 @@ class PromptGrowthCheck(Check):
             return self.result(
                 Verdict.FAIL,
                 f"the prompt still grows by {slope:,.0f} tokens a turn in turns "
-                f"{half + 1}-{options.turns} ({shape}, median of {len(long_ones)} "
+                f"{half + 1} to {options.turns} ({shape}, median of {len(long_ones)} "
                 "conversations): the whole history is resent with no cap",
                 examples=examples(last_requests),
                 **evidence,
@@ -121,7 +121,7 @@ class PromptGrowthCheck(Check):
         return self.result(
             Verdict.PASS,
             f"the prompt levels off: {slope:+,.1f} tokens a turn in turns "
-            f"{half + 1}-{options.turns} ({shape}, median of {len(long_ones)} conversations)",
+            f"{half + 1} to {options.turns} ({shape}, median of {len(long_ones)} conversations)",
             **evidence,
         )
 
