@@ -108,7 +108,12 @@ async def test_a_lesson_runs_naive_then_hardened_and_compares(
         }
         # What the room should see: the naive demo does not pass the fallback (a 600 ms
         # outage on a busy machine may only WARN), the hardened one does.
-        assert verdicts["hardened"] == "pass" and verdicts["naive"] in {"fail", "warn"}
+        summaries = {
+            label: {c["id"]: c["summary"] for c in r["checks"]}["resilience.fallback"]
+            for label, r in (("naive", naive), ("hardened", hardened))
+        }
+        assert verdicts["hardened"] == "pass", summaries
+        assert verdicts["naive"] in {"fail", "warn"}, summaries
         row = next(line for line in compare.splitlines() if "resilience.fallback" in line)
         assert verdicts["naive"].upper() in row and "PASS" in row
         await pilot.press("q")
