@@ -26,8 +26,23 @@ async def wait_for(
     deadline = loop.time() + within
     while not condition():
         if loop.time() > deadline:
+            skip_if_the_lab_gave_up(pilot.app)
             raise AssertionError(f"timed out after {within:g}s waiting for {what}")
         await pilot.pause(0.02)
+
+
+OVERLOADED = "the lab is overloaded"
+
+
+def skip_if_the_lab_gave_up(app: object) -> None:
+    """The lab's own guard (gaplab.engine.monitor) ended the run because this machine was
+    too busy to run it faithfully (loop lag p99 past 250 ms): the run says nothing about
+    the TUI, so the test is skipped with the lab's words rather than failed. Any other
+    end of the run is left to the test to judge."""
+    finished = getattr(app, "finished", None)
+    error = str(finished.report.get("error") or "") if finished is not None else ""
+    if OVERLOADED in error:
+        pytest.skip(f"the lab stopped the run: {error}")
 
 
 @pytest.fixture

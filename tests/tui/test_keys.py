@@ -27,7 +27,7 @@ from gaplab.tui.screens.scorecard import ScorecardScreen
 from gaplab.tui.state import TuiState
 from gaplab.tui.widgets.timeline import MANUAL, PhaseTimeline
 
-from .conftest import SIZE, screen_lines, wait_for, widget_lines
+from .conftest import SIZE, screen_lines, skip_if_the_lab_gave_up, wait_for, widget_lines
 
 
 def on(app: GaplabApp, kind: type) -> bool:
@@ -68,6 +68,8 @@ async def test_every_chaos_key_applies_its_fault_and_clears_it(catalog: Catalog)
         await pilot.press("0")
         await wait_for(pilot, lambda: not run.manual_faults, "0 clears them all")
         await pilot.pause(0.3)
+        skip_if_the_lab_gave_up(app)  # else the run is still going
+        assert app.finished is None
         lines = live.query_one(PhaseTimeline).text_lines()
         row = next(line for line in lines if "by hand: " in line)  # latest first
         assert "by hand: hang, latency, provider_503" in row and MANUAL in row
