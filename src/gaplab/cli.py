@@ -164,6 +164,14 @@ def main(ctx: click.Context) -> None:
     metavar="URL",
     help="use this Toxiproxy server for network faults instead of the embedded one",
 )
+@click.option(
+    "--load",
+    "load_engine",
+    type=click.Choice(["builtin", "locust"]),
+    default="builtin",
+    show_default=True,
+    help="who sends the virtual users: the built-in generator, or Locust (gaplab[locust])",
+)
 @click.option("--tui", is_flag=True, help="show the run live in the terminal UI")
 def run(
     scenario: str,
@@ -176,6 +184,7 @@ def run(
     fail_under: float,
     runs_dir: Path,
     toxiproxy_url: str | None,
+    load_engine: str,
     tui: bool,
 ) -> None:
     """Run SCENARIO (a file, or the name of a bundled scenario) against a target."""
@@ -201,6 +210,10 @@ def run(
         )
     if toxiproxy_url is not None:
         _check_toxiproxy_url(toxiproxy_url)
+    if load_engine == "locust":
+        from gaplab.locust_load import check_locust_run
+
+        check_locust_run(model, target_file)
     check_runs_dir(runs_dir)
     for option, output in (
         ("--json", json_path),
@@ -218,6 +231,7 @@ def run(
         runs_dir=runs_dir,
         toxiproxy_url=toxiproxy_url,
         fail_under=fail_under,
+        load_engine=load_engine,
     )
     if tui and (markdown_path or html_path):
         raise click.UsageError("--markdown and --html need a headless run (lab report RUN --html)")

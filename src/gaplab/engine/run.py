@@ -41,6 +41,7 @@ from gaplab.engine.secrets import create_private_file, make_private_dir, write_m
 from gaplab.engine.timeline import PlannedPhase, plan
 from gaplab.errors import LabError
 from gaplab.load.generator import LoadGenerator
+from gaplab.locust_load.process import LocustLoad
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.netfault import NetworkFaults
@@ -64,6 +65,7 @@ class RunOptions:
     runs_dir: Path = Path("runs")
     toxiproxy_url: str | None = None
     fail_under: float = DEFAULT_FAIL_UNDER
+    load_engine: str = "builtin"  # or "locust" (gaplab.locust_load)
 
 
 @dataclass
@@ -82,7 +84,7 @@ class _Parts:
     provider: MockProvider | None = None
     network: NetworkFaults | None = None
     target: TargetProcess | None = None
-    load: LoadGenerator | None = None
+    load: LoadGenerator | LocustLoad | None = None
     monitor: LabMonitor | None = None
 
 
@@ -114,6 +116,8 @@ class LabRun:
         return self.aggregator.snapshot()
 
     def publish_call(self, call: ProviderCall) -> None:
+        if isinstance(self._parts.load, LocustLoad):  # its workers judge answers too
+            self._parts.load.teach(self.detector.lesson(call))
         self.detector.learn(call)
         self.bus.publish(ProviderCallRecorded(t=call.t_end, call=call))
 
@@ -262,20 +266,36 @@ class LabRun:
             self.bus.publish,
             load_model="open" if self.scenario.load.open else "closed",
         )
-        load = LoadGenerator(
-            target=target,
-            names=names,
-            base_url=base_url,
-            load=self.scenario.load,
-            seed=self.seed,
-            clock=self.clock,
-            publish=self.bus.publish,
-            current_phase=lambda: self.phase_name,
-            sla=self.sla,
-            detector=self.detector,
-            phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
-            on_slip=monitor.record_slip,
-        )
+        load: LoadGenerator | LocustLoad
+        if self.options.load_engine == "locust":
+            load = LocustLoad(
+                target=target,
+                names=names,
+                base_url=base_url,
+                load=self.scenario.load,
+                seed=self.seed,
+                clock=self.clock,
+                publish=self.bus.publish,
+                current_phase=lambda: self.phase_name,
+                sla=self.sla,
+                run_dir=self.run_dir,
+                detector=self.detector,
+            )
+        else:
+            load = LoadGenerator(
+                target=target,
+                names=names,
+                base_url=base_url,
+                load=self.scenario.load,
+                seed=self.seed,
+                clock=self.clock,
+                publish=self.bus.publish,
+                current_phase=lambda: self.phase_name,
+                sla=self.sla,
+                detector=self.detector,
+                phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
+                on_slip=monitor.record_slip,
+            )
         monitor.counts = load.counts
         self._parts.monitor, self._parts.load = monitor, load
         self.phase_name = planned[0].phase.name

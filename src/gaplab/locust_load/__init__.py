@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaplab.errors import InputError
+
+if TYPE_CHECKING:
+    from gaplab.scenario.models import Scenario
+    from gaplab.scenario.target_models import TargetFile
 
 EXTRA = "gaplab[locust]"
 LOAD_ENGINES = ("builtin", "locust")
@@ -27,4 +31,20 @@ def require_locust(find: Callable[[str], Any] = importlib.util.find_spec) -> Non
         raise InputError(
             f"--load locust: Locust is not installed; it is an optional extra: "
             f"pip install '{EXTRA}'"
+        )
+
+
+def check_locust_run(scenario: Scenario, target: TargetFile) -> None:
+    """What `--load locust` can run, checked before anything starts (exit 2): Locust
+    installed, closed users (`users`, `think`), answers read whole (not streamed)."""
+    require_locust()
+    if scenario.load.open:
+        raise InputError(
+            "--load locust: this scenario uses open arrivals (load.arrival / stages); "
+            "the Locust path sends closed users only, for now: use the built-in load"
+        )
+    if target.response.stream is not None:
+        raise InputError(
+            "--load locust: the target streams its answers (response.stream); the Locust "
+            "path reads whole answers only, for now: use the built-in load"
         )

@@ -1,0 +1,261 @@
+"""The lab's side of `--load locust`: it starts the Locust process, feeds it, and publishes
+what its users finished, as the built-in `LoadGenerator` does (the engine drives both
+through the same calls: `start`, `set_users`, `connections`, `stop`).
+
+The lab still runs centrally what is not the crowd: the provider, the faults, the timeline,
+the verdict, and the non-AI probes and the greedy user (one user each: the built-in
+client, on the lab's loop). The Locust process (`python -m gaplab.locust_load.main`) is
+started with the plan it needs, connects back to the lab's channel, and exits when the lab
+says stop or when its channel closes (the lab stopped or died: no orphan keeps sending).
+Its output goes to `locust.log` in the run folder. No Locust import here: its gevent would
+patch the lab's own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from gaplab.engine.clock import Clock
+from gaplab.engine.events import Event, UserRequestFinished
+from gaplab.errors import LabError
+from gaplab.load.arrivals import ArrivalCounts
+from gaplab.load.client import Connections, RequestClient, opted_out_users
+from gaplab.load.greedy import GreedyUser
+from gaplab.load.inputs import InputMix
+from gaplab.load.probes import probe
+from gaplab.locust_load.channel import decode, encode, events_of
+from gaplab.locust_load.plan import LocustPlan
+from gaplab.scenario.models import LoadSpec
+from gaplab.scenario.target_models import TargetFile
+from gaplab.target.unsafe import UnsafeDetector
+
+HELLO_WITHIN = 60.0  # seconds for a Locust process to start and connect (imports are slow)
+BYE_WITHIN = 10.0  # seconds for it to send what it holds once told to stop
+EXIT_WITHIN = 5.0  # then SIGTERM, and SIGKILL after this long
+
+
+class LocustLoad:
+    def __init__(
+        self,
+        *,
+        target: TargetFile,
+        names: dict[str, str],
+        base_url: str,
+        load: LoadSpec,
+        seed: int,
+        clock: Clock,
+        publish: Callable[[Event], None],
+        current_phase: Callable[[], str],
+        sla: float,
+        run_dir: Path,
+        detector: UnsafeDetector | None = None,
+    ) -> None:
+        self._target, self._names, self._base_url = target, names, base_url.rstrip("/")
+        self._load, self._seed, self._clock = load, seed, clock
+        self._publish, self._phase, self._sla = publish, current_phase, sla
+        self._run_dir = run_dir
+        # The lab's own client, for the probes and the greedy user.
+        self.client = RequestClient(
+            target,
+            names,
+            clock,
+            publish,
+            load.patience,
+            opted_out_users(seed, load.users, load.opt_out),
+            detector,
+        )
+        self._greedy = (
+            None
+            if load.greedy is None
+            else GreedyUser(
+                self.client,
+                load.greedy,
+                InputMix(load.greedy.inputs or load.inputs, seed),
+                current_phase,
+            )
+        )
+        self._probes: list[asyncio.Task[None]] = []
+        self._server: asyncio.Server | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._log: IO[bytes] | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._hello = asyncio.Event()
+        self._bye = asyncio.Event()
+        self._readers: list[asyncio.Task[None]] = []
+        self._users = 0
+        self.received = 0
+        self.connections_by_phase: dict[str, Connections] = {}
+
+    # -- the engine's calls ----------------------------------------------------------------
+    async def start(self, users: int, origin: float | None = None) -> None:
+        self.client.open()
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        plan = LocustPlan.build(
+            target=self._target,
+            names=self._names,
+            base_url=self._base_url,
+            load=self._load,
+            seed=self._seed,
+            sla=self._sla,
+            origin=time.monotonic() - self._clock.now(),
+            lab_host="127.0.0.1",
+            lab_port=port,
+            users=users,
+            phase=self._phase(),
+        )
+        path = plan.write(self._run_dir / "locust-plan.json")
+        self._log = (self._run_dir / "locust.log").open("ab")
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gaplab.locust_load.main",
+            str(path),
+            "0",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own group: a Ctrl-C is the lab's to handle
+        )
+        self._users = users
+        try:
+            await asyncio.wait_for(self._hello.wait(), HELLO_WITHIN)
+        except TimeoutError:
+            await self._end_process()
+            raise LabError(
+                f"the Locust process did not connect within {HELLO_WITHIN:g} s "
+                f"(its output: {self._run_dir / 'locust.log'})"
+            ) from None
+        for endpoint in self._target.non_ai_endpoints:
+            self._probes.append(
+                asyncio.create_task(
+                    probe(
+                        self.client,
+                        endpoint,
+                        self._base_url,
+                        self._names,
+                        self._load.non_ai_interval,
+                        self._phase,
+                    )
+                )
+            )
+        if self._greedy is not None:
+            self._greedy.start()
+
+    def set_users(self, users: int) -> None:
+        self._users = users
+        self._send({"phase": self._phase(), "users": users})
+
+    def teach(self, lesson: tuple[str, tuple[str, ...], tuple[str, ...]]) -> None:
+        """Pass on what the lab's unsafe detector learned from a provider call."""
+        prompt, keys, emitted = lesson
+        if prompt or emitted:
+            self._send({"learn": [prompt, list(keys), list(emitted)]})
+
+    @property
+    def users(self) -> int:
+        return self._users
+
+    @property
+    def stale_retries(self) -> int:
+        return self.client.stale_retries
+
+    def counts(self) -> ArrivalCounts | None:
+        return None  # closed users only
+
+    def connections(self, phase: str) -> Connections:
+        mine = self.connections_by_phase.get(phase, Connections())
+        lab = self.client.connections.get(phase, Connections())
+        return Connections(
+            mine.finished + lab.finished,
+            mine.failed + lab.failed,
+            mine.refused + lab.refused,
+            mine.last_failure or lab.last_failure,
+        )
+
+    async def stop(self) -> None:
+        """Tell the Locust process to stop, take what it still sends, and end it."""
+        now = self._clock.now()
+        pending = self.client.pending()
+        if self._writer is not None and not self._writer.is_closing():
+            self._send({"stop": self._sla})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._bye.wait(), BYE_WITHIN)
+        await self._end_process()
+        if self._greedy is not None:
+            await self._greedy.stop()
+        for task in self._probes:
+            task.cancel()
+        for task in self._probes:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for task in self._readers:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+        self.client.abandon(pending, now, self._sla)
+        await self.client.close()
+
+    # -- the channel -----------------------------------------------------------------------
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._readers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            while line := await reader.readline():
+                self._receive(decode(line))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._bye.set()
+
+    def _receive(self, message: dict[str, object]) -> None:
+        if "hello" in message:
+            self._hello.set()
+        for event in events_of(message):
+            assert isinstance(event, UserRequestFinished)
+            self.received += 1
+            self._count(event)
+            self._publish(event)
+        if "bye" in message:
+            self._bye.set()
+
+    def _count(self, event: UserRequestFinished) -> None:
+        connections = self.connections_by_phase.get(event.phase)
+        if connections is None:
+            connections = self.connections_by_phase[event.phase] = Connections()
+        connections.finished += 1
+        if event.status == 0 and "ConnectionRefused" in event.detail:
+            connections.failed += 1
+            connections.refused += 1
+            connections.last_failure = event.detail
+
+    def _send(self, message: dict[str, object]) -> None:
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(encode(message))
+
+    async def _end_process(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), EXIT_WITHIN)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), EXIT_WITHIN)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+        if self._log is not None:
+            self._log.close()
+        self._process = None
