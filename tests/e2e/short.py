@@ -27,7 +27,9 @@ def short_copy(name: str, tmp_path: Path, scale: float, minimum: float = 2.0) ->
     return path
 
 
-async def run_targets(path: Path, targets: list[str], runs_dir: Path) -> dict[str, RunResult]:
+async def run_targets(
+    path: Path, targets: list[str], runs_dir: Path, load_engine: str = "builtin"
+) -> dict[str, RunResult]:
     """Play the scenario against every target at once (independent runs, own ports)."""
     scenario, _ = load_scenario(str(path))
 
@@ -37,6 +39,7 @@ async def run_targets(path: Path, targets: list[str], runs_dir: Path) -> dict[st
             target=resolve_target(target, interface=scenario.interface),
             target_label=target,
             runs_dir=runs_dir,
+            load_engine=load_engine,
         )
         return await LabRun(options).execute()
 
