@@ -66,6 +66,9 @@ class RunOptions:
     toxiproxy_url: str | None = None
     fail_under: float = DEFAULT_FAIL_UNDER
     load_engine: str = "builtin"  # or "locust" (gaplab.locust_load)
+    locust_workers: int = 0  # local Locust workers (0: Locust's local runner)
+    expect_workers: int | None = None  # workers the Locust master waits for (remote too)
+    locust_port: int | None = None  # where the Locust master listens for workers
 
 
 @dataclass
@@ -280,6 +283,9 @@ class LabRun:
                 sla=self.sla,
                 run_dir=self.run_dir,
                 detector=self.detector,
+                workers=self.options.locust_workers,
+                expect_workers=self.options.expect_workers,
+                master_port=self.options.locust_port,
             )
         else:
             load = LoadGenerator(
@@ -302,6 +308,9 @@ class LabRun:
         # The monitor watches from before the users start: starting them is load too.
         monitor.start()
         try:
+            if isinstance(load, LocustLoad):
+                # Locust's processes start and connect first: the first phase keeps its length.
+                await load.prepare()
             origin = self.clock.now()
             await load.start(planned[0].phase.users or self.scenario.load.users, origin)
             await monitor.watch(self._timeline(planned, origin))

@@ -1,9 +1,14 @@
-"""A Locust process of a gaplab run: `python -m gaplab.locust_load.main PLAN [WORKER]`.
+"""A Locust process of a gaplab run. gevent patches this process, and only this one, first.
 
-The lab starts it (`gaplab.locust_load.process`) with the plan it wrote; it runs the
-scenario's users on Locust's local runner until the lab says stop or goes away, then
-reports the requests still in flight that had outlasted the SLA, says goodbye and exits.
-gevent patches this process, and only this one, first of all.
+    python -m gaplab.locust_load.main local PLAN           the local runner (--load locust)
+    python -m gaplab.locust_load.main master PLAN N PORT   a master expecting N workers
+    python -m gaplab.locust_load.main worker HOST PORT     a worker (lab locust-worker)
+
+The lab starts the local runner or the master (`gaplab.locust_load.process`) with the plan
+it wrote; they talk to the lab's channel. A worker knows only its master: it gets the plan,
+its worker number and the run clock from it (Locust messages), and sends its finished
+requests back the same way. Every process ends when the lab says stop or its channel
+closes: the master then stops its workers.
 """
 
 from gevent import monkey
@@ -12,15 +17,18 @@ monkey.patch_all()
 
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
+import gevent  # noqa: E402
 from locust import events  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from gaplab.locust_load.link import LabLink  # noqa: E402
+from gaplab.locust_load.link import LabLink, WorkerLink  # noqa: E402
 from gaplab.locust_load.plan import LocustPlan  # noqa: E402
-from gaplab.locust_load.user import GaplabUser  # noqa: E402
+from gaplab.locust_load.user import GaplabVirtualUser  # noqa: E402
 
 SPAWN_ALL_AT_ONCE = 10_000.0  # users a second: the built-in load starts them together
+BYE_WITHIN = 8.0  # seconds the master waits for its workers' last batches
 
 
 def spawn_rate(users: int, ramp: float) -> float:
@@ -28,21 +36,15 @@ def spawn_rate(users: int, ramp: float) -> float:
     return max(users, 1) / ramp if ramp > 0 else SPAWN_ALL_AT_ONCE
 
 
-def main(argv: list[str]) -> int:
-    plan = LocustPlan.read(Path(argv[0]))
-    worker = int(argv[1]) if len(argv) > 1 else 0
-    link = LabLink(plan, worker)
-    user_class = GaplabUser.configure(plan, link, worker)
-    environment = Environment(user_classes=[user_class], events=events, host=plan.base_url)
+def run_local(plan: LocustPlan) -> int:
+    link = LabLink(plan)
+    GaplabVirtualUser.configure(plan, link, 0, 1)
+    environment = Environment(user_classes=[GaplabVirtualUser], events=events, host=plan.base_url)
     runner = environment.create_local_runner()
     ramp = plan.load_spec().ramp
-
-    def set_users(users: int) -> None:
-        runner.start(users, spawn_rate(users, ramp))
-
-    link.on_users = set_users
-    set_users(plan.users)
-    link.stopped.wait()
+    link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
+    link.hello(workers=0)
+    link.stopped.wait()  # the users start when the lab says how many
     pending = sorted(link.in_flight.values(), key=lambda f: f.started)
     now = link.now()
     runner.stop()
@@ -51,6 +53,101 @@ def main(argv: list[str]) -> int:
     link.close()
     runner.quit()
     return 0
+
+
+def run_master(plan: LocustPlan, workers: int, port: int) -> int:
+    link = LabLink(plan)
+    GaplabVirtualUser.configure(plan, link, 0, workers)
+    environment = Environment(user_classes=[GaplabVirtualUser], events=events, host=plan.base_url)
+    runner = environment.create_master_runner("*", port)
+    untyped: Any = runner  # a few of Locust's methods carry no annotations
+    ready: dict[str, int] = {}
+    byes: set[int] = set()
+
+    def on_hello(environment: Any, msg: Any, **kwargs: Any) -> None:
+        # Asked for by the worker once it listens for it (on connect it may not yet).
+        index = untyped.get_worker_index(msg.node_id)
+        data = {"plan": plan.__dict__, "index": index, "workers": workers, "now": link.now()}
+        runner.send_message("gaplab_plan", data, client_id=msg.node_id)
+
+    def on_ready(environment: Any, msg: Any, **kwargs: Any) -> None:
+        ready[msg.node_id] = int(msg.data["index"])
+        link.tell(workers_ready=sorted(ready.values()))
+
+    def on_events(environment: Any, msg: Any, **kwargs: Any) -> None:
+        link.forward(msg.data)
+
+    def on_bye(environment: Any, msg: Any, **kwargs: Any) -> None:
+        byes.add(int(msg.data["worker"]))
+
+    runner.register_message("gaplab_hello", on_hello)
+    runner.register_message("gaplab_ready", on_ready)
+    runner.register_message("gaplab_events", on_events)
+    runner.register_message("gaplab_bye", on_bye)
+    # The lab's phase and lessons go to every worker; the user count is the master's.
+    link.on_message = lambda message: runner.send_message("gaplab", message)
+    ramp = plan.load_spec().ramp
+    link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
+    while len(ready) < workers and not link.stopped.is_set():
+        gevent.sleep(0.05)  # the lab says which are missing if they do not come
+    if not link.stopped.is_set():
+        link.hello(workers=workers)
+        link.stopped.wait()  # the users start when the lab says how many
+    runner.send_message("gaplab_stop", {"sla": link.stop_sla})
+    with gevent.Timeout(BYE_WITHIN, False):
+        while len(byes) < len(ready):
+            gevent.sleep(0.05)
+    link.close()
+    runner.quit()
+    return 0
+
+
+def run_worker(host: str, port: int) -> int:
+    environment = Environment(user_classes=[GaplabVirtualUser], events=events)
+    runner = environment.create_worker_runner(host, port)
+    state: dict[str, Any] = {}
+
+    def on_plan(environment: Any, msg: Any, **kwargs: Any) -> None:
+        plan = LocustPlan(**msg.data["plan"])
+        index = int(msg.data["index"])
+        link = WorkerLink(plan, index, float(msg.data["now"]), runner)
+        GaplabVirtualUser.configure(plan, link, index, int(msg.data["workers"]))
+        environment.host = plan.base_url
+        state["link"] = link
+        runner.send_message("gaplab_ready", {"index": index})
+
+    def on_lab(environment: Any, msg: Any, **kwargs: Any) -> None:
+        if "link" in state:
+            state["link"].apply(msg.data)
+
+    def on_stop(environment: Any, msg: Any, **kwargs: Any) -> None:
+        link = state.get("link")
+        if link is None:
+            return
+        pending = sorted(link.in_flight.values(), key=lambda f: f.started)
+        now = link.now()
+        runner.stop()
+        if msg.data.get("sla") is not None:
+            link.abandon(pending, now, float(msg.data["sla"]))
+        link.close()
+
+    runner.register_message("gaplab_plan", on_plan)
+    runner.register_message("gaplab", on_lab)
+    runner.register_message("gaplab_stop", on_stop)
+    runner.send_message("gaplab_hello", {})
+    runner.greenlet.join()  # until the master says quit
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[0]
+    if mode == "local":
+        return run_local(LocustPlan.read(Path(argv[1])))
+    if mode == "master":
+        return run_master(LocustPlan.read(Path(argv[1])), int(argv[2]), int(argv[3]))
+    if mode == "worker":
+        return run_worker(argv[1], int(argv[2]))
+    raise SystemExit(f"unknown mode {mode!r}: local, master or worker")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class LocustPlan:
     origin: float  # time.monotonic() at the run clock's 0 (same machine)
     lab_host: str  # where the lab's channel listens
     lab_port: int
-    users: int  # closed users at the start
+    users: int  # closed users at the start (0: wait for the lab to say)
     workers: int = 1  # W: the Locust processes that run users
     phase: str = ""  # the phase the first requests start in
 

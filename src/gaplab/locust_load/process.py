@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from gaplab.engine.clock import Clock
 from gaplab.engine.events import Event, UserRequestFinished
@@ -35,11 +35,13 @@ from gaplab.locust_load.channel import decode, encode, events_of
 from gaplab.locust_load.plan import LocustPlan
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
+from gaplab.target.process import free_port
 from gaplab.target.unsafe import UnsafeDetector
 
 HELLO_WITHIN = 60.0  # seconds for a Locust process to start and connect (imports are slow)
 BYE_WITHIN = 10.0  # seconds for it to send what it holds once told to stop
 EXIT_WITHIN = 5.0  # then SIGTERM, and SIGKILL after this long
+DEFAULT_MASTER_PORT = 5557  # Locust's: what workers on other machines connect to
 
 
 class LocustLoad:
@@ -57,11 +59,25 @@ class LocustLoad:
         sla: float,
         run_dir: Path,
         detector: UnsafeDetector | None = None,
+        workers: int = 0,
+        expect_workers: int | None = None,
+        master_port: int | None = None,
     ) -> None:
+        """`workers`: local Locust worker processes (0: Locust's local runner, no master);
+        `expect_workers`: the workers the master waits for, local ones included (more than
+        `workers`: the rest join with `lab locust-worker`); `master_port`: where the master
+        listens for workers (default: a free port when every worker is local, else 5557)."""
         self._target, self._names, self._base_url = target, names, base_url.rstrip("/")
         self._load, self._seed, self._clock = load, seed, clock
         self._publish, self._phase, self._sla = publish, current_phase, sla
         self._run_dir = run_dir
+        self._workers = workers
+        self._expected = max(workers, expect_workers or 0)
+        if master_port is None:
+            master_port = free_port() if self._expected == workers else DEFAULT_MASTER_PORT
+        self.master_port = master_port
+        self._worker_processes: list[asyncio.subprocess.Process] = []
+        self.workers_ready: list[int] = []
         # The lab's own client, for the probes and the greedy user.
         self.client = RequestClient(
             target,
@@ -95,7 +111,12 @@ class LocustLoad:
         self.connections_by_phase: dict[str, Connections] = {}
 
     # -- the engine's calls ----------------------------------------------------------------
-    async def start(self, users: int, origin: float | None = None) -> None:
+    async def prepare(self) -> None:
+        """Start the Locust processes and wait until they are connected (and the master
+        has its workers): before the timeline's clock starts, so the first phase is not
+        shortened by Locust's start-up. Their users wait for `start`."""
+        if self._process is not None:
+            return
         self.client.open()
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         port = self._server.sockets[0].getsockname()[1]
@@ -109,31 +130,31 @@ class LocustLoad:
             origin=time.monotonic() - self._clock.now(),
             lab_host="127.0.0.1",
             lab_port=port,
-            users=users,
+            users=0,  # until `start` says how many
             phase=self._phase(),
         )
         path = plan.write(self._run_dir / "locust-plan.json")
         self._log = (self._run_dir / "locust.log").open("ab")
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gaplab.locust_load.main",
-            str(path),
-            "0",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # its own group: a Ctrl-C is the lab's to handle
-        )
-        self._users = users
+        if self._expected:
+            self._process = await self._spawn(
+                "master", str(path), str(self._expected), str(self.master_port)
+            )
+            for _ in range(self._workers):
+                worker = await self._spawn("worker", "127.0.0.1", str(self.master_port))
+                self._worker_processes.append(worker)
+        else:
+            self._process = await self._spawn("local", str(path))
         try:
             await asyncio.wait_for(self._hello.wait(), HELLO_WITHIN)
         except TimeoutError:
+            problem = self._missing()
             await self._end_process()
-            raise LabError(
-                f"the Locust process did not connect within {HELLO_WITHIN:g} s "
-                f"(its output: {self._run_dir / 'locust.log'})"
-            ) from None
+            raise LabError(problem) from None
+
+    async def start(self, users: int, origin: float | None = None) -> None:
+        """Start `users` closed users on Locust, and the probes and the greedy user here."""
+        await self.prepare()
+        self.set_users(users)
         for endpoint in self._target.non_ai_endpoints:
             self._probes.append(
                 asyncio.create_task(
@@ -149,6 +170,43 @@ class LocustLoad:
             )
         if self._greedy is not None:
             self._greedy.start()
+
+    async def _spawn(self, *arguments: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gaplab.locust_load.main",
+            *arguments,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own group: a Ctrl-C is the lab's to handle
+        )
+
+    def _missing(self) -> str:
+        """Why the Locust processes are not ready: which workers did not come."""
+        log = self._run_dir / "locust.log"
+        if not self._expected:
+            return f"the Locust process did not connect within {HELLO_WITHIN:g} s (see {log})"
+        came = len(self.workers_ready)
+        text = (
+            f"{came} of {self._expected} Locust workers connected to the master (port "
+            f"{self.master_port}) within {HELLO_WITHIN:g} s"
+        )
+        if came:
+            text += f" (worker numbers {', '.join(map(str, self.workers_ready))})"
+        exited = [p for p in self._worker_processes if p.returncode is not None]
+        if exited:
+            text += "; local workers that exited: " + ", ".join(
+                f"pid {p.pid} (exit code {p.returncode})" for p in exited
+            )
+        remote = self._expected - self._workers
+        if remote:
+            text += (
+                f"; {remote} expected from other machines (`lab locust-worker --master "
+                f"HOST:{self.master_port}`)"
+            )
+        return text + f" (see {log})"
 
     def set_users(self, users: int) -> None:
         self._users = users
@@ -216,7 +274,9 @@ class LocustLoad:
         finally:
             self._bye.set()
 
-    def _receive(self, message: dict[str, object]) -> None:
+    def _receive(self, message: dict[str, Any]) -> None:
+        if "workers_ready" in message:
+            self.workers_ready = [int(w) for w in message["workers_ready"]]
         if "hello" in message:
             self._hello.set()
         for event in events_of(message):
@@ -242,20 +302,29 @@ class LocustLoad:
             self._writer.write(encode(message))
 
     async def _end_process(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        try:
-            await asyncio.wait_for(process.wait(), EXIT_WITHIN)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), EXIT_WITHIN)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
+        """The master (or local runner) first, which stops its workers; then whatever is
+        still running, SIGTERM and, after `EXIT_WITHIN`, SIGKILL to its process group."""
+        processes = [p for p in (self._process, *self._worker_processes) if p is not None]
+        for process in processes:
+            await _end(process)
         if self._log is not None:
             self._log.close()
+            self._log = None
         self._process = None
+        self._worker_processes = []
+
+
+async def _end(process: asyncio.subprocess.Process) -> None:
+    try:
+        await asyncio.wait_for(process.wait(), EXIT_WITHIN)
+        return
+    except TimeoutError:
+        pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            await asyncio.wait_for(process.wait(), EXIT_WITHIN)
+            return
+        except TimeoutError:
+            continue

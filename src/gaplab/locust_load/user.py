@@ -21,7 +21,7 @@ from multidict import CIMultiDict
 
 from gaplab.load.client import InFlight, opted_out_users, request_names, request_templates
 from gaplab.load.inputs import InputMix, UserStream
-from gaplab.locust_load.link import LabLink
+from gaplab.locust_load.link import Sink
 from gaplab.locust_load.plan import LocustPlan
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.classify import Verdict, classify
@@ -30,8 +30,8 @@ from gaplab.target.classify import Verdict, classify
 class GaplabUser(FastHttpUser):
     """Configured once per process by `configure`, before the runner starts users."""
 
-    abstract = True  # made concrete by `configure`
-    link: ClassVar[LabLink]
+    abstract = True
+    link: ClassVar[Sink]
     plan: ClassVar[LocustPlan]
     _mix: ClassVar[InputMix]
     _indices: ClassVar[itertools.count[int]]
@@ -41,11 +41,11 @@ class GaplabUser(FastHttpUser):
     _patience: ClassVar[float]
 
     @classmethod
-    def configure(cls, plan: LocustPlan, link: LabLink, worker: int) -> type[GaplabUser]:
+    def configure(cls, plan: LocustPlan, link: Sink, worker: int, workers: int) -> None:
+        """Worker `worker` of `workers` takes user indices worker, worker + workers, ..."""
         load = plan.load_spec()
         target = plan.target_file()
         attributes: dict[str, Any] = {
-            "abstract": False,
             "host": plan.base_url,
             "wait_time": constant(load.think),
             # The user's patience bounds every wait on the socket, as the built-in client's
@@ -57,12 +57,13 @@ class GaplabUser(FastHttpUser):
             "plan": plan,
             "_target": target,
             "_mix": InputMix(load.inputs, plan.seed),
-            "_indices": itertools.count(worker, plan.workers),
+            "_indices": itertools.count(worker, workers),
             "_opted_out": opted_out_users(plan.seed, load.users, load.opt_out),
             "_templates": request_templates(target, plan.names),
             "_patience": load.patience,
         }
-        return type("GaplabVirtualUser", (cls,), attributes)
+        for name, value in attributes.items():
+            setattr(cls, name, value)
 
     def on_start(self) -> None:
         self.index = next(self._indices)
@@ -108,6 +109,13 @@ class GaplabUser(FastHttpUser):
         finally:
             link.in_flight.pop(request_id, None)
         link.send(flight.finished(link.now(), verdict, status))
+
+
+class GaplabVirtualUser(GaplabUser):
+    """The one concrete user class: the master and its workers name it alike, and each
+    process configures it once it has the plan."""
+
+    abstract = False
 
 
 def _failure(error: BaseException, patience: float) -> Verdict:
