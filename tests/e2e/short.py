@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,9 +29,10 @@ def short_copy(name: str, tmp_path: Path, scale: float, minimum: float = 2.0) ->
 
 
 async def run_targets(
-    path: Path, targets: list[str], runs_dir: Path, load_engine: str = "builtin"
+    path: Path, targets: list[str], runs_dir: Path, **more: Any
 ) -> dict[str, RunResult]:
-    """Play the scenario against every target at once (independent runs, own ports)."""
+    """Play the scenario against every target at once (independent runs, own ports);
+    `more`: more `RunOptions` (`load_engine="locust"`, `locust_workers=2`)."""
     scenario, _ = load_scenario(str(path))
 
     async def one(target: str) -> RunResult:
@@ -39,7 +41,7 @@ async def run_targets(
             target=resolve_target(target, interface=scenario.interface),
             target_label=target,
             runs_dir=runs_dir,
-            load_engine=load_engine,
+            **more,
         )
         return await LabRun(options).execute()
 
