@@ -350,6 +350,8 @@ class LabRun:
             await self._clear()
             self.bus.publish(FaultChanged(t=self.clock.now(), phase=phase.name, faults=()))
         self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
+        if isinstance(self._parts.load, LocustLoad):
+            self._parts.load.check_workers()
         self._check_connections(step)
         self._tick_checks()
 

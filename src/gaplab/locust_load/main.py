@@ -15,6 +15,9 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import ctypes  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -22,6 +25,7 @@ from typing import Any  # noqa: E402
 import gevent  # noqa: E402
 from locust import events  # noqa: E402
 from locust.env import Environment  # noqa: E402
+from locust.runners import STATE_MISSING  # noqa: E402
 
 from gaplab.locust_load.link import LabLink, WorkerLink  # noqa: E402
 from gaplab.locust_load.plan import LocustPlan  # noqa: E402
@@ -88,6 +92,21 @@ def run_master(plan: LocustPlan, workers: int, port: int) -> int:
     link.on_message = lambda message: runner.send_message("gaplab", message)
     ramp = plan.load_spec().ramp
     link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
+
+    def watch_workers() -> None:
+        told: set[int] = set()
+        while True:
+            gevent.sleep(1.0)
+            lost = {
+                untyped.get_worker_index(node.id)
+                for node in list(runner.clients.values())
+                if node.state == STATE_MISSING
+            } - told
+            if lost:
+                told |= lost
+                link.tell(workers_lost=sorted(lost))
+
+    gevent.spawn(watch_workers)
     while len(ready) < workers and not link.stopped.is_set():
         gevent.sleep(0.05)  # the lab says which are missing if they do not come
     if not link.stopped.is_set():
@@ -139,7 +158,25 @@ def run_worker(host: str, port: int) -> int:
     return 0
 
 
+LAB_PID = "GAPLAB_LAB_PID"  # set by the lab for the processes it starts
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_the_lab() -> None:
+    """A process the lab started gets SIGTERM from the kernel when the lab dies, however it
+    dies (SIGKILL included), so no Locust process outlives its run (Linux; elsewhere the
+    closed channel and the master's quit do it, more slowly)."""
+    lab = os.environ.get(LAB_PID)
+    if lab is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(lab):  # the lab died before the line above
+        sys.exit(1)
+
+
 def main(argv: list[str]) -> int:
+    die_with_the_lab()
     mode = argv[0]
     if mode == "local":
         return run_local(LocustPlan.read(Path(argv[1])))

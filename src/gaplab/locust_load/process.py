@@ -39,8 +39,9 @@ from gaplab.target.process import free_port
 from gaplab.target.unsafe import UnsafeDetector
 
 HELLO_WITHIN = 60.0  # seconds for a Locust process to start and connect (imports are slow)
-BYE_WITHIN = 10.0  # seconds for it to send what it holds once told to stop
-EXIT_WITHIN = 5.0  # then SIGTERM, and SIGKILL after this long
+BYE_WITHIN = 5.0  # seconds for it to send what it holds once told to stop
+EXIT_WITHIN = 3.0  # then SIGTERM, and SIGKILL after this long
+LAB_PID = "GAPLAB_LAB_PID"  # gaplab.locust_load.main: die with the lab
 DEFAULT_MASTER_PORT = 5557  # Locust's: what workers on other machines connect to
 
 
@@ -78,6 +79,8 @@ class LocustLoad:
         self.master_port = master_port
         self._worker_processes: list[asyncio.subprocess.Process] = []
         self.workers_ready: list[int] = []
+        self.workers_lost: list[str] = []  # what was lost, for the run's error
+        self._stopping = False
         # The lab's own client, for the probes and the greedy user.
         self.client = RequestClient(
             target,
@@ -106,6 +109,7 @@ class LocustLoad:
         self._hello = asyncio.Event()
         self._bye = asyncio.Event()
         self._readers: list[asyncio.Task[None]] = []
+        self._watchers: list[asyncio.Task[None]] = []
         self._users = 0
         self.received = 0
         self.connections_by_phase: dict[str, Connections] = {}
@@ -144,9 +148,18 @@ class LocustLoad:
                 self._worker_processes.append(worker)
         else:
             self._process = await self._spawn("local", str(path))
-        try:
-            await asyncio.wait_for(self._hello.wait(), HELLO_WITHIN)
-        except TimeoutError:
+        # Ready when the hello comes; not when a Locust process exits first (no point
+        # waiting out the minute for a worker that is gone).
+        hello = asyncio.create_task(self._hello.wait())
+        exits = [
+            asyncio.create_task(p.wait())
+            for p in (self._process, *self._worker_processes)
+            if p is not None
+        ]
+        await asyncio.wait([hello, *exits], timeout=HELLO_WITHIN, return_when="FIRST_COMPLETED")
+        for task in (hello, *exits):
+            task.cancel()
+        if not self._hello.is_set():
             problem = self._missing()
             await self._end_process()
             raise LabError(problem) from None
@@ -154,6 +167,13 @@ class LocustLoad:
     async def start(self, users: int, origin: float | None = None) -> None:
         """Start `users` closed users on Locust, and the probes and the greedy user here."""
         await self.prepare()
+        assert self._process is not None
+        name = "the Locust master" if self._expected else "the Locust process"
+        self._watchers = [asyncio.create_task(self._watch(self._process, name))]
+        for number, worker in enumerate(self._worker_processes):
+            self._watchers.append(
+                asyncio.create_task(self._watch(worker, f"local Locust worker process {number}"))
+            )
         self.set_users(users)
         for endpoint in self._target.non_ai_endpoints:
             self._probes.append(
@@ -181,17 +201,21 @@ class LocustLoad:
             stdout=self._log,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own group: a Ctrl-C is the lab's to handle
+            env={**os.environ, LAB_PID: str(os.getpid())},  # it dies with the lab
         )
 
     def _missing(self) -> str:
         """Why the Locust processes are not ready: which workers did not come."""
         log = self._run_dir / "locust.log"
         if not self._expected:
+            process = self._process
+            if process is not None and process.returncode is not None:
+                return f"the Locust process exited with code {process.returncode} (see {log})"
             return f"the Locust process did not connect within {HELLO_WITHIN:g} s (see {log})"
         came = len(self.workers_ready)
         text = (
             f"{came} of {self._expected} Locust workers connected to the master (port "
-            f"{self.master_port}) within {HELLO_WITHIN:g} s"
+            f"{self.master_port})"
         )
         if came:
             text += f" (worker numbers {', '.join(map(str, self.workers_ready))})"
@@ -207,6 +231,24 @@ class LocustLoad:
                 f"HOST:{self.master_port}`)"
             )
         return text + f" (see {log})"
+
+    def _lose(self, what: str) -> None:
+        if not self._stopping and what not in self.workers_lost:
+            self.workers_lost.append(what)
+
+    async def _watch(self, process: asyncio.subprocess.Process, name: str) -> None:
+        code = await process.wait()
+        self._lose(f"{name} (pid {process.pid}) exited with code {code}")
+
+    def check_workers(self) -> None:
+        """At each phase edge: a Locust process lost mid-run leaves the run incomplete
+        (its users' requests stopped), so the run stops with the reason."""
+        if self.workers_lost:
+            raise LabError(
+                "; ".join(self.workers_lost)
+                + f" in phase {self._phase()}: its users stopped, so the run is incomplete "
+                f"(see {self._run_dir / 'locust.log'})"
+            )
 
     def set_users(self, users: int) -> None:
         self._users = users
@@ -241,6 +283,7 @@ class LocustLoad:
 
     async def stop(self) -> None:
         """Tell the Locust process to stop, take what it still sends, and end it."""
+        self._stopping = True
         now = self._clock.now()
         pending = self.client.pending()
         if self._writer is not None and not self._writer.is_closing():
@@ -255,7 +298,7 @@ class LocustLoad:
         for task in self._probes:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for task in self._readers:
+        for task in (*self._readers, *self._watchers):
             task.cancel()
         if self._server is not None:
             self._server.close()
@@ -277,6 +320,8 @@ class LocustLoad:
     def _receive(self, message: dict[str, Any]) -> None:
         if "workers_ready" in message:
             self.workers_ready = [int(w) for w in message["workers_ready"]]
+        for number in message.get("workers_lost", ()):
+            self._lose(f"Locust worker {number} stopped answering its master")
         if "hello" in message:
             self._hello.set()
         for event in events_of(message):
@@ -302,29 +347,27 @@ class LocustLoad:
             self._writer.write(encode(message))
 
     async def _end_process(self) -> None:
-        """The master (or local runner) first, which stops its workers; then whatever is
-        still running, SIGTERM and, after `EXIT_WITHIN`, SIGKILL to its process group."""
+        """End every Locust process at once: those told to stop get `EXIT_WITHIN` to exit
+        on their own (the master stops its workers), then SIGTERM to each process group,
+        then SIGKILL. Bounded (about 2 × EXIT_WITHIN), well inside the lab's teardown."""
         processes = [p for p in (self._process, *self._worker_processes) if p is not None]
-        for process in processes:
-            await _end(process)
+        # None: wait for them to exit on their own (only worth it once they said goodbye).
+        steps = [None, signal.SIGTERM, signal.SIGKILL]
+        if not self._bye.is_set():
+            steps.remove(None)
+        for sig in steps:
+            running = [p for p in processes if p.returncode is None]
+            if not running:
+                break
+            for process in running:
+                if sig is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, sig)
+            await asyncio.wait(
+                [asyncio.create_task(p.wait()) for p in running], timeout=EXIT_WITHIN
+            )
         if self._log is not None:
             self._log.close()
             self._log = None
         self._process = None
         self._worker_processes = []
-
-
-async def _end(process: asyncio.subprocess.Process) -> None:
-    try:
-        await asyncio.wait_for(process.wait(), EXIT_WITHIN)
-        return
-    except TimeoutError:
-        pass
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            await asyncio.wait_for(process.wait(), EXIT_WITHIN)
-            return
-        except TimeoutError:
-            continue
