@@ -15,6 +15,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from gaplab.engine.journal import read_journal
+from gaplab.engine.record import RunRecord
+from gaplab.target.process import free_port
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 SCENARIO = """\
@@ -135,3 +139,42 @@ def test_no_locust_process_outlives_the_lab(tmp_path: Path, sig: signal.Signals)
     for process in alive:  # do not leave them behind for the next test
         process.kill()
     assert not alive, described
+
+
+def test_a_worker_from_another_machine_joins_with_lab_locust_worker(tmp_path: Path) -> None:
+    """`--expect-workers 2` with one local worker: the run waits for the second, which
+    `lab locust-worker --master HOST:PORT` brings (here from the same machine, as another
+    machine would), and both send users; the joined worker ends with the run."""
+    scenario = tmp_path / "life.yaml"
+    scenario.write_text(SCENARIO)
+    port = free_port()
+    command = [sys.executable, "-m", "gaplab", "run", str(scenario), "--load", "locust"]
+    lab = subprocess.Popen(
+        [
+            *command,
+            "--locust-workers",
+            "1",
+            "--expect-workers",
+            "2",
+            "--locust-port",
+            str(port),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    _locust_processes(lab, 2)  # the master and the local worker are up
+    joined = subprocess.Popen(
+        [sys.executable, "-m", "gaplab", "locust-worker", "--master", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    out, _ = lab.communicate(timeout=90)
+    assert lab.returncode in (0, 1), out  # a finished run (the naive demo is not ready)
+    assert joined.wait(timeout=20) == 0
+    (journal,) = (tmp_path / "runs").glob("*/events.jsonl")
+    record = RunRecord.from_events(read_journal(journal))
+    users = {r.user for r in record.requests}
+    assert users == {"user-0000", "user-0001", "user-0002", "user-0003"}, users

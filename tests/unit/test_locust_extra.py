@@ -36,3 +36,15 @@ def test_the_lab_side_never_imports_locust_or_gevent() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_locust_side_imports_cleanly_in_a_process_of_its_own() -> None:
+    """What a Locust process imports: gevent patches it first, before anything else."""
+    code = (
+        "import warnings; warnings.simplefilter('error')\n"
+        "import gaplab.locust_load.main, gaplab.locust_load.user, gaplab.locust_load.link\n"
+        "import gevent.monkey; print(gevent.monkey.is_module_patched('socket'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

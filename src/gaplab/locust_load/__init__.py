@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from gaplab.scenario.target_models import TargetFile
 
 EXTRA = "gaplab[locust]"
+# The modules that import Locust (and so gevent): only Locust's processes import them.
+LOCUST_SIDE = frozenset(
+    {"gaplab.locust_load.main", "gaplab.locust_load.user", "gaplab.locust_load.link"}
+)
 LOAD_ENGINES = ("builtin", "locust")
 
 
