@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from gaplab.engine.events import LogMessage
 from gaplab.engine.journal import read_journal
 from gaplab.engine.record import RunRecord
 from gaplab.target.process import free_port
@@ -175,6 +176,11 @@ def test_a_worker_from_another_machine_joins_with_lab_locust_worker(tmp_path: Pa
     assert lab.returncode in (0, 1), out  # a finished run (the naive demo is not ready)
     assert joined.wait(timeout=20) == 0
     (journal,) = (tmp_path / "runs").glob("*/events.jsonl")
-    record = RunRecord.from_events(read_journal(journal))
+    events = list(read_journal(journal))
+    record = RunRecord.from_events(events)
     users = {r.user for r in record.requests}
     assert users == {"user-0000", "user-0001", "user-0002", "user-0003"}, users
+    # Each worker's share, in the journal (and the TUI's event feed).
+    (shares,) = [e.message for e in events if isinstance(e, LogMessage) and "Locust:" in e.message]
+    assert "worker 0: " in shares and "worker 1: " in shares, shares
+    assert f"Locust: {len(record.requests):,} requests" in shares, shares

@@ -1,7 +1,8 @@
 """The wire between the lab and its Locust processes: one TCP connection per Locust
 process, newline-delimited JSON (orjson) both ways.
 
-Locust -> lab: `{"events": [...]}`, a batch of finished requests (`UserRequestFinished`,
+Locust -> lab: `{"worker": w, "events": [...]}`, a batch of finished requests of worker `w`
+(`UserRequestFinished`,
 as the journal writes them; each worker sends a batch every `FLUSH` seconds, or sooner
 once it holds `BATCH` of them), `{"hello": {"worker": i, "pid": p}}` first, `{"bye": {...}}`
 last, after the requests still in flight at the stop that had outlasted the SLA.

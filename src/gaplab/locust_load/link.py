@@ -102,11 +102,11 @@ class LabLink(Sink):
         self._write(encode(facts))
 
     def _ship(self, events: list[dict[str, Any]]) -> None:
-        self._write(encode({"events": events}))
+        self._write(encode({"worker": self.worker, "events": events}))
 
-    def forward(self, events: list[dict[str, Any]]) -> None:
-        """A worker's batch, as it came (the master does not unpack it)."""
-        self._write(encode({"events": events}))
+    def forward(self, batch: dict[str, Any]) -> None:
+        """A worker's batch (`{"worker", "events"}`), as it came: not unpacked here."""
+        self._write(encode(batch))
 
     def close(self) -> None:
         """Send what is left and say goodbye (the lab waits for it before it stops us)."""
@@ -151,7 +151,7 @@ class WorkerLink(Sink):
         self._greenlets = [gevent.spawn(self.flush_often)]
 
     def _ship(self, events: list[dict[str, Any]]) -> None:
-        self._runner.send_message("gaplab_events", events)
+        self._runner.send_message("gaplab_events", {"worker": self.worker, "events": events})
 
     def close(self) -> None:
         self.flush()

@@ -79,7 +79,7 @@ def run_master(plan: LocustPlan, workers: int, port: int) -> int:
         link.tell(workers_ready=sorted(ready.values()))
 
     def on_events(environment: Any, msg: Any, **kwargs: Any) -> None:
-        link.forward(msg.data)
+        link.forward(msg.data)  # {"worker", "events"}
 
     def on_bye(environment: Any, msg: Any, **kwargs: Any) -> None:
         byes.add(int(msg.data["worker"]))

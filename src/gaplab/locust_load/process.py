@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gaplab.engine.clock import Clock
-from gaplab.engine.events import Event, UserRequestFinished
+from gaplab.engine.events import Event, LogMessage, UserRequestFinished
 from gaplab.errors import LabError
 from gaplab.load.arrivals import ArrivalCounts
 from gaplab.load.client import Connections, RequestClient, opted_out_users
@@ -112,6 +112,8 @@ class LocustLoad:
         self._watchers: list[asyncio.Task[None]] = []
         self._users = 0
         self.received = 0
+        self.shares: dict[int, int] = {}  # worker -> requests it finished
+        self.last_batch: dict[int, float] = {}  # worker -> when its last batch came
         self.connections_by_phase: dict[str, Connections] = {}
 
     # -- the engine's calls ----------------------------------------------------------------
@@ -240,6 +242,18 @@ class LocustLoad:
         code = await process.wait()
         self._lose(f"{name} (pid {process.pid}) exited with code {code}")
 
+    def share_report(self, now: float) -> str:
+        """Each worker's share of the requests, and how long ago its last batch came."""
+        total = sum(self.shares.values())
+        if not total:
+            return "Locust: no request finished"
+        parts = [
+            f"worker {w}: {n:,} requests ({n / total:.0%}), "
+            f"last batch {now - self.last_batch[w]:.1f} s ago"
+            for w, n in sorted(self.shares.items())
+        ]
+        return f"Locust: {total:,} requests; " + "; ".join(parts)
+
     def check_workers(self) -> None:
         """At each phase edge: a Locust process lost mid-run leaves the run incomplete
         (its users' requests stopped), so the run stops with the reason."""
@@ -285,6 +299,7 @@ class LocustLoad:
         """Tell the Locust process to stop, take what it still sends, and end it."""
         self._stopping = True
         now = self._clock.now()
+        self._publish(LogMessage(t=now, level="info", message=self.share_report(now)))
         pending = self.client.pending()
         if self._writer is not None and not self._writer.is_closing():
             self._send({"stop": self._sla})
@@ -324,11 +339,17 @@ class LocustLoad:
             self._lose(f"Locust worker {number} stopped answering its master")
         if "hello" in message:
             self._hello.set()
+        got = 0
         for event in events_of(message):
             assert isinstance(event, UserRequestFinished)
-            self.received += 1
+            got += 1
             self._count(event)
             self._publish(event)
+        if got:
+            self.received += got
+            worker = int(message.get("worker", 0))
+            self.shares[worker] = self.shares.get(worker, 0) + got
+            self.last_batch[worker] = self._clock.now()
         if "bye" in message:
             self._bye.set()
 
