@@ -65,6 +65,7 @@ class _Group(click.Group):
         "payloads": "gaplab.load.payloads_cli:payloads_command",
         "runs": "gaplab.report.runs:runs_group",
         "compare": "gaplab.report.compare:compare_command",
+        "matrix": "gaplab.matrix.cli:matrix_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -260,14 +261,20 @@ def run(
         expect_workers=expect_workers,
         locust_port=locust_port,
     )
-    if tui and (markdown_path or html_path):
-        raise click.UsageError("--markdown and --html need a headless run (lab report RUN --html)")
     lab_run = LabRun(options)
     click.get_current_context().meta[RUN_DIR_META] = lab_run.run_dir
     if tui:
         from gaplab.tui.app import run_app
 
-        sys.exit(run_app(run=lab_run, json_path=json_path, junit_path=junit_path))
+        sys.exit(
+            run_app(
+                run=lab_run,
+                json_path=json_path,
+                junit_path=junit_path,
+                markdown_path=markdown_path,
+                html_path=html_path,
+            )
+        )
     from gaplab.headless import run_headless
 
     sys.exit(

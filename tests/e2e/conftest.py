@@ -54,3 +54,31 @@ def verdicts(result: RunResult) -> dict[str, Verdict]:
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
+
+
+# -- lanes for the heavy files under pytest-xdist -------------------------------------------
+# These files play many lab runs at once (a scenario against naive, hardened and every
+# owning defence removed: up to 14 processes per test) or load the machine on purpose
+# (10,000 users). Run three of them side by side on a 2-core machine and every run starves,
+# so each file keeps to one of two lanes (xdist groups, `--dist loadgroup`): at most two heavy
+# tests at a time, while the light tests fill the third worker. The lanes are balanced by
+# their measured wall time.
+HEAVY_LANES: dict[str, str] = {
+    "test_resilience_scenarios.py": "heavy-a",
+    "test_bundled_margins.py": "heavy-a",
+    "test_defence_matrix.py": "heavy-a",
+    "test_cost_runs.py": "heavy-b",
+    "test_security_runs.py": "heavy-b",
+    "test_lab_health.py": "heavy-b",
+    "test_readiness_runs.py": "heavy-b",
+    "test_suite_run.py": "heavy-a",
+    "test_locust_load.py": "heavy-b",
+    "test_locust_lifecycle.py": "heavy-a",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        lane = HEAVY_LANES.get(item.path.name)
+        if lane is not None and item.path.parent.name == "e2e":
+            item.add_marker(pytest.mark.xdist_group(lane))

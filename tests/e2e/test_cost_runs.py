@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from gaplab.checks.base import Verdict
+from gaplab.demo.ownership import EXERCISES, OWNERSHIP
 from gaplab.engine.journal import read_journal
 from gaplab.engine.record import RunRecord
+from gaplab.matrix.plan import owners_by_exercise
 from gaplab.metrics.prices import prices_for
 from gaplab.report.console import cost_line
 from gaplab.report.series import run_cost
@@ -24,16 +26,13 @@ from .short import explain, run_targets, short_copy, verdicts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
-# scenario -> (phase scale, the hardened defence whose removal fails its checks, which ones)
-OWNERS: dict[str, tuple[float, dict[str, list[str]]]] = {
-    "huge_input": (0.5, {"input_limit": ["cost.input_limit"]}),
-    "context_overflow": (0.6, {"input_limit": ["cost.input_limit"]}),
-    "runaway_output": (0.5, {"output_cap": ["cost.output_cap"]}),
-    "repeated_questions": (0.5, {"cache": ["cost.cache"]}),
-    # 20 turns take the whole 24 s: not shortened.
-    "long_conversation": (1.0, {"history": ["cost.prompt_growth"]}),
-    "greedy_user": (0.6, {"quota": ["cost.budget_enforced"]}),
-}
+# The cost scenarios; their phase scale and which defences' removal fails which checks come
+# from the ownership table (gaplab.demo.ownership), as `lab matrix` reads it.
+NAMES = (
+    "huge_input", "context_overflow", "runaway_output", "repeated_questions",
+    "long_conversation", "greedy_user",
+)  # fmt: skip
+OWNERS = owners_by_exercise(OWNERSHIP)
 # What each naive failure must say, with its numbers.
 NAIVE_SAYS = {
     "cost.input_limit": "reached the provider whole",
@@ -45,11 +44,11 @@ NAIVE_SAYS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(OWNERS))
+@pytest.mark.parametrize("name", sorted(NAMES))
 async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     name: str, tmp_path: Path
 ) -> None:
-    scale, owners = OWNERS[name]
+    scale, owners = EXERCISES[name].shortest, OWNERS[name]
     targets = ["demo:naive", "demo:hardened"] + [f"demo:hardened?without={d}" for d in owners]
     results = await run_targets(short_copy(name, tmp_path, scale), targets, tmp_path / "runs")
     naive, hardened = results["demo:naive"], results["demo:hardened"]

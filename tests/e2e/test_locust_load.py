@@ -25,9 +25,8 @@ async def test_locust_users_give_the_built_in_verdicts(
     builtin = await run_targets(path, TARGETS, tmp_path / "builtin")
     for workers in (0, 2):  # Locust's local runner; a master and 2 local workers
         runs = tmp_path / f"locust-{workers}"
-        locust = await run_targets(
-            path, TARGETS, runs, load_engine="locust", locust_workers=workers
-        )
+        more = ["--load", "locust", "--locust-workers", str(workers)]
+        locust = await run_targets(path, TARGETS, runs, *more)
         for target in TARGETS:
             _same_verdicts(builtin[target], locust[target], target, workers)
 

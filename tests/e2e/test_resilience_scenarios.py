@@ -18,51 +18,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from gaplab.checks.base import Verdict
+from gaplab.demo.ownership import EXERCISES, OWNERSHIP, Exercise
+from gaplab.matrix.plan import Job, owners_by_exercise, write_scenario
 
-from .short import explain, run_targets, short_copy, verdicts
+from .short import explain, run_targets, verdicts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 F, P = Verdict.FAIL, Verdict.PASS
-# scenario -> (naive's verdicts, the defences whose removal fails checks: which checks)
-CASES: dict[str, tuple[dict[str, Verdict], dict[str, list[str]]]] = {
-    "transient_blip": (
-        {"resilience.retry_transient": P},
-        {"retry": ["resilience.retry_transient"]},
-    ),
-    "permanent_errors": ({"resilience.no_retry_permanent": F}, {"retry": []}),
-    "retry_after": ({"resilience.retry_after": F}, {"retry": []}),
-    "bad_outputs": ({"resilience.bad_output": F}, {"contract": ["resilience.bad_output"]}),
-    "bad_outputs_chat": (
-        {"resilience.bad_output": F},
-        {"output_check": ["resilience.bad_output"], "contract": []},
-    ),
-    "stream_faults": (
-        {"resilience.stream_integrity": F},
-        {"stream_guard": ["resilience.stream_integrity"]},
-    ),
-    "model_swap": (
-        {"resilience.model_pinned": F},
-        {"pin": ["resilience.model_pinned"], "contract": ["resilience.model_pinned"]},
-    ),
-    "latency_spike": (
-        {"resilience.timeout": F, "resilience.contained": P},
-        {"timeout": ["resilience.timeout"]},
-    ),
-    "latency_drift": (
-        {"resilience.timeout": F, "resilience.contained": P},
-        {"timeout": ["resilience.timeout"]},
-    ),
-    "token_window": ({"resilience.fallback": F, "resilience.retry_after": P}, {}),
+# scenario -> naive's verdicts. Which defences' removal fails which checks, the phase scale
+# and the demo options come from the ownership table (gaplab.demo.ownership), as `lab
+# matrix` reads them.
+NAIVE: dict[str, dict[str, Verdict]] = {
+    "transient_blip": {"resilience.retry_transient": P},
+    "permanent_errors": {"resilience.no_retry_permanent": F},
+    "retry_after": {"resilience.retry_after": F},
+    "bad_outputs": {"resilience.bad_output": F},
+    "bad_outputs_chat": {"resilience.bad_output": F},
+    "stream_faults": {"resilience.stream_integrity": F},
+    "model_swap": {"resilience.model_pinned": F},
+    "latency_spike": {"resilience.timeout": F, "resilience.contained": P},
+    "latency_drift": {"resilience.timeout": F, "resilience.contained": P},
+    "token_window": {"resilience.fallback": F, "resilience.retry_after": P},
 }
-SCALE = {"latency_drift": 0.8, "latency_spike": 0.8, "token_window": 0.8}
-# Broken streams are failed calls to the hardened demo's breaker: it opens at the first
-# phase and stays open 5 s, longer than a short phase. A 1 s break lets probes through in
-# every phase, so each fault still meets calls (the margins test shortens it too).
-HARDENED = {"stream_faults": "demo:hardened?break=1s"}
+OWNERS = owners_by_exercise(OWNERSHIP)
+# No defence owns what token_window measures: it is played as the others are.
+EXERCISE = {
+    **EXERCISES,
+    "token_window": Exercise("token_window", "chat", shortest=0.8, min_phase=3.0),
+}
 
 
 # What a naive failure must show besides its verdict: the requests (in the summary), and
@@ -84,25 +70,17 @@ EVIDENCE: dict[str, Callable[[dict[str, Any]], bool]] = {
 
 
 def _scenario(name: str, tmp_path: Path) -> Path:
-    if name != "bad_outputs_chat":
-        return short_copy(name, tmp_path, SCALE.get(name, 0.6), minimum=3.0)
-    path = short_copy("bad_outputs", tmp_path, 0.6, minimum=3.0)
-    document: dict[str, Any] = yaml.safe_load(path.read_text())
-    document["interface"] = "chat"
-    document["phases"] = [p for p in document["phases"] if p["name"] != "invalid_json"]
-    chat = tmp_path / "bad_outputs_chat.yaml"
-    chat.write_text(yaml.safe_dump(document, sort_keys=False))
-    return chat
+    exercise = EXERCISE[name]
+    return write_scenario(exercise, name, exercise.shortest, tmp_path)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(NAIVE))
 async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     name: str, tmp_path: Path
 ) -> None:
-    expected, owners = CASES[name]
-    base = HARDENED.get(name, "demo:hardened")
-    joiner = "&" if "?" in base else "?"
-    variants = {d: f"{base}{joiner}without={d}" for d in owners}
+    expected, owners = NAIVE[name], OWNERS.get(name, {})
+    base = Job(name, None).target(EXERCISE[name])
+    variants = {d: Job(name, d).target(EXERCISE[name]) for d in owners}
     targets = ["demo:naive", base, *variants.values()]
     results = await run_targets(_scenario(name, tmp_path), targets, tmp_path / "runs")
     naive, hardened = results["demo:naive"], results[base]

@@ -9,28 +9,23 @@ from pathlib import Path
 import pytest
 
 from gaplab.checks.base import Verdict
+from gaplab.demo.ownership import EXERCISES, OWNERSHIP
+from gaplab.matrix.plan import owners_by_exercise
 
 from .short import explain, run_targets, short_copy, verdicts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
-# scenario -> the hardened defences whose removal must fail its checks (and which checks).
-OWNERS = {
-    "injection": {"guard": ["security.injection"]},
-    "prompt_extraction": {"output_filter": ["security.system_prompt_leak"]},
-    "indirect_injection": {"guard": ["security.indirect_injection"]},
-    "output_exfil": {"sanitise": ["security.output_sanitised"]},
-    "pii_input": {"redact": ["governance.pii_minimised"]},
-    "pii_output": {"redact": ["governance.pii_in_output"]},
-    "opt_out": {
-        "consent": ["governance.consent"],
-        "disclosure": ["governance.ai_disclosure"],
-    },
-    "error_leak": {"fallback": ["security.provider_error_leak"]},
-}
+# The security and governance scenarios; which defences' removal fails which of their checks
+# comes from the ownership table (gaplab.demo.ownership), as `lab matrix` reads it.
+NAMES = (
+    "injection", "prompt_extraction", "indirect_injection", "output_exfil", "pii_input",
+    "pii_output", "opt_out", "error_leak",
+)  # fmt: skip
+OWNERS = owners_by_exercise(OWNERSHIP)
 
 
-@pytest.mark.parametrize("name", sorted(OWNERS))
+@pytest.mark.parametrize("name", sorted(NAMES))
 async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     name: str, tmp_path: Path
 ) -> None:
@@ -38,7 +33,8 @@ async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     targets = ["demo:naive", "demo:hardened"] + [
         f"demo:hardened?without={defence}" for defence in owners
     ]
-    results = await run_targets(short_copy(name, tmp_path, 0.35), targets, tmp_path / "runs")
+    path = short_copy(name, tmp_path, EXERCISES[name].shortest)
+    results = await run_targets(path, targets, tmp_path / "runs")
     naive, hardened = results["demo:naive"], results["demo:hardened"]
     checks = set(verdicts(hardened))
     assert set(verdicts(hardened).values()) == {Verdict.PASS}, explain(hardened)

@@ -104,7 +104,9 @@ async def test_a_broken_stream_is_silent_on_naive_and_an_explicit_error_on_harde
     assert explicit.status == 200 and explicit.ending == "error"
     assert explicit.error == INTERRUPTED
     assert not ERROR_MARKER_RE.search(str(explicit.events))  # never the provider's text
-    assert explicit.elapsed < (stall + 1.0 if fault == "stall" else 1.0), explicit.elapsed
+    # Ended by the guard, not by the user's patience (stall + 5 s) nor the 4 s time budget:
+    # bounds wide enough for a busy 2-core machine (1.5 s seen there for a cut stream).
+    assert explicit.elapsed < (stall + 2.5 if fault == "stall" else 2.5), explicit.elapsed
     if fault == "stall":
         assert explicit.elapsed >= stall - 0.05  # waited out for its timeout, no longer
     log = (tmp_path / "demo-hardened.log").read_text()

@@ -21,8 +21,14 @@ from gaplab.load.client import InFlight
 from gaplab.load.inputs import Planted, UserInput
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.report.console import print_scorecard, progress_line
+from gaplab.report.html import render_html
+from gaplab.report.markdown import render_markdown
 from gaplab.report.model import build_report
+from gaplab.report.templating import markdown_text
 from gaplab.target.classify import Verdict
+
+from .html_index import HTMLIndex
+from .report_runs import naive_run
 
 
 def _health(t: float, *, final: bool = False) -> LabHealth:
@@ -109,6 +115,14 @@ def test_drops_and_lab_figures_reach_the_snapshot_the_journal_and_the_report(
         "lab: event-loop lag p50 1 ms, p99 9 ms (max 40 ms); arrivals 900 planned, 860 "
         "started, 40 dropped (max_in_flight), 0 missed; schedule slip p50 2 ms, p99 25 ms"
     ) in text
+    # Markdown and HTML show the same line, from the same document.
+    line = next(t for t in text.splitlines() if t.startswith("lab: "))
+    full = {**naive_run().report(), "lab": report["lab"]}
+    assert f"\n{markdown_text(line)}.\n" in render_markdown([full])  # `_` escaped
+    page = HTMLIndex(render_html([full]))
+    assert page.one("data-lab", "load").text.strip() == line
+    full["lab"] = None  # a run the lab did not measure
+    assert "lab: " not in render_markdown([full]) and "data-lab" not in render_html([full])
 
 
 def test_closed_users_show_no_drop_column_and_no_slip() -> None:

@@ -17,15 +17,6 @@ def test_run_and_report_offer_markdown_and_html() -> None:
     assert "compare" in runner.invoke(main, ["--help"]).output
 
 
-def test_markdown_and_html_need_a_headless_run(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main, ["run", "outage", "--tui", "--html", str(tmp_path / "r.html")]
-    )
-    assert result.exit_code == 2
-    assert "--markdown and --html need a headless run" in result.output
-    assert not (tmp_path / "r.html").exists()
-
-
 def test_markdown_and_html_paths_are_checked_before_anything_runs(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,7 +38,12 @@ from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
 from gaplab.engine.monitor import LabMonitor
 from gaplab.engine.reachability import check_reachable, refused_everything
 from gaplab.engine.record import RunRecord
-from gaplab.engine.secrets import create_private_file, make_private_dir, write_masked_json
+from gaplab.engine.secrets import (
+    DIR_MODE,
+    create_private_file,
+    make_private_dir,
+    write_masked_json,
+)
 from gaplab.engine.timeline import PlannedPhase, plan
 from gaplab.errors import LabError
 from gaplab.load.generator import LoadGenerator
@@ -438,10 +444,17 @@ class LabRun:
 
 
 def _new_run_id(runs_dir: Path, name: str) -> str:
+    """A fresh run id, its folder claimed at once (owner-only): two labs starting the same
+    scenario in the same second, in one process or in two, never share a folder."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    runs_dir.mkdir(parents=True, exist_ok=True)
     run_id = f"{stamp}-{name}"
     suffix = 1
-    while (runs_dir / run_id).exists():
-        suffix += 1
-        run_id = f"{stamp}-{name}-{suffix}"
-    return run_id
+    while True:
+        try:
+            os.mkdir(runs_dir / run_id, DIR_MODE)
+        except FileExistsError:
+            suffix += 1
+            run_id = f"{stamp}-{name}-{suffix}"
+            continue
+        return run_id

@@ -5,12 +5,14 @@ every event, `scenario.json` the scenario as it ran; checks are evaluated again 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from gaplab.checks.decide import decide
+from gaplab.checks.scoring import Scorecard
 from gaplab.engine.journal import JOURNAL_NAME, SkippedLine, read_journal
 from gaplab.engine.record import RunRecord
 from gaplab.errors import InputError, Problem
@@ -22,12 +24,24 @@ from gaplab.scenario.models import Scenario
 from gaplab.scenario.target_models import TargetFile
 
 
-def rebuild_report(
+@dataclass(frozen=True)
+class RebuiltRun:
+    """A run decided again from its folder: what `lab report` renders."""
+
+    scenario: Scenario
+    record: RunRecord
+    aggregator: Aggregator
+    status: str  # the run's own, or "aborted" when its journal ends without run_finished
+    target: TargetFile | None
+    scorecard: Scorecard
+
+
+def rebuild_run(
     run_dir: Path, *, fail_under: float, skipped: list[SkippedLine] | None = None
-) -> dict[str, Any]:
-    """The report of the run in `run_dir`; journal lines that are not events are left out
-    and, when `skipped` is given, listed there. A directory that is not a run, or whose
-    `scenario.json` cannot be read, is an `InputError`."""
+) -> RebuiltRun:
+    """The run in `run_dir` replayed from its journal and decided again; journal lines that
+    are not events are left out and, when `skipped` is given, listed there. A directory that
+    is not a run, or whose `scenario.json` cannot be read, is an `InputError`."""
     journal = run_dir / JOURNAL_NAME
     scenario_file = run_dir / "scenario.json"
     if not journal.is_file() or not scenario_file.is_file():
@@ -50,14 +64,24 @@ def rebuild_report(
         fail_under=fail_under,
         target=target,
     )
+    return RebuiltRun(scenario, record, aggregator, status, target, scorecard)
+
+
+def rebuild_report(
+    run_dir: Path, *, fail_under: float, skipped: list[SkippedLine] | None = None
+) -> dict[str, Any]:
+    """The report of the run in `run_dir` (see `rebuild_run`)."""
+    run = rebuild_run(run_dir, fail_under=fail_under, skipped=skipped)
+    record, scenario, status, target = run.record, run.scenario, run.status, run.target
+    assert record.started is not None  # rebuild_run refuses a run that never started
     return build_report(
         run_id=record.started.run_id,
         status=status,
         scenario=scenario.model_dump(mode="json"),
         target=record.started.target,
         seed=record.started.seed,
-        scorecard=scorecard,
-        snapshot=aggregator.snapshot(),
+        scorecard=run.scorecard,
+        snapshot=run.aggregator.snapshot(),
         error=record.finished.reason if record.finished and record.finished.reason else None,
         coverage=record.coverage,
         masker=Masker.for_record(record),

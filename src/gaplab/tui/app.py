@@ -51,12 +51,16 @@ class GaplabApp(App[int]):
         catalog: Catalog | None = None,
         json_path: Path | None = None,
         junit_path: Path | None = None,
+        markdown_path: Path | None = None,
+        html_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.initial_run = run
         self.catalog = catalog
         self.json_path = json_path
         self.junit_path = junit_path
+        self.markdown_path = markdown_path
+        self.html_path = html_path
         self.exit_code = ExitCode.READY
         self.current_run: LabRun | None = None
         self.live_screen: LiveRunScreen | None = None
@@ -188,7 +192,14 @@ class GaplabApp(App[int]):
 
     def _finish(self, run: LabRun, result: RunResult) -> None:
         self._stop_live(f"run {result.status}")
-        finished = finish_run(run, result, json_path=self.json_path, junit_path=self.junit_path)
+        finished = finish_run(
+            run,
+            result,
+            json_path=self.json_path,
+            junit_path=self.junit_path,
+            markdown_path=self.markdown_path,
+            html_path=self.html_path,
+        )
         self.finished, self.exit_code = finished, finished.exit_code
         if finished.problem:
             self.notify(finished.problem, title="report", severity="error", timeout=10)
@@ -206,12 +217,21 @@ def run_app(
     run: LabRun | None = None,
     json_path: Path | None = None,
     junit_path: Path | None = None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
     catalog: Catalog | None = None,
 ) -> int:
     """`lab` (picker) or `lab run --tui` (one run); returns the process exit code."""
     if run is None and catalog is None:
         catalog = default_catalog()
-    app = GaplabApp(run=run, catalog=catalog, json_path=json_path, junit_path=junit_path)
+    app = GaplabApp(
+        run=run,
+        catalog=catalog,
+        json_path=json_path,
+        junit_path=junit_path,
+        markdown_path=markdown_path,
+        html_path=html_path,
+    )
     result = app.run()
     if result is not None:
         return int(result)

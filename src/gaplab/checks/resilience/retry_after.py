@@ -92,7 +92,10 @@ class RetryAfterCheck(Check):
                 f"{len(early)} of {len(gaps)} retries came before the provider's retry-after "
                 f"(e.g. {worst['request']}: retried after {worst['gap_s']:.2f}s, asked to wait "
                 f"{worst['asked_s']:g}s)",
-                examples=examples(g["request"] for g in early),
+                # The request the summary names comes first (the rest in the run's order).
+                examples=examples(
+                    dict.fromkeys([worst["request"], *(g["request"] for g in early)])
+                ),
                 **evidence,
             )
         if not gaps:
