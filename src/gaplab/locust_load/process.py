@@ -299,13 +299,15 @@ class LocustLoad:
         """Tell the Locust process to stop, take what it still sends, and end it."""
         self._stopping = True
         now = self._clock.now()
-        self._publish(LogMessage(t=now, level="info", message=self.share_report(now)))
         pending = self.client.pending()
         if self._writer is not None and not self._writer.is_closing():
             self._send({"stop": self._sla})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._bye.wait(), BYE_WITHIN)
         await self._end_process()
+        # Once every batch is in (the last ones come with the goodbye).
+        ended = self._clock.now()
+        self._publish(LogMessage(t=ended, level="info", message=self.share_report(ended)))
         if self._greedy is not None:
             await self._greedy.stop()
         for task in self._probes:
