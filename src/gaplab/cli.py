@@ -10,6 +10,7 @@ traceback; a bug in gaplab exits with 3 and "internal error: ..." (the traceback
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -167,6 +168,32 @@ def main(ctx: click.Context) -> None:
     metavar="URL",
     help="use this Toxiproxy server for network faults instead of the embedded one",
 )
+@click.option(
+    "--load",
+    "load_engine",
+    type=click.Choice(["builtin", "locust"]),
+    default="builtin",
+    show_default=True,
+    help="who sends the virtual users: the built-in generator, or Locust (gaplab[locust])",
+)
+@click.option(
+    "--locust-workers",
+    type=click.IntRange(0, 256),
+    default=0,
+    show_default=True,
+    help="with --load locust: a Locust master and this many local worker processes",
+)
+@click.option(
+    "--expect-workers",
+    type=click.IntRange(1, 4096),
+    help="with --load locust: workers the master waits for, local and remote "
+    "(`lab locust-worker`); default: --locust-workers",
+)
+@click.option(
+    "--locust-port",
+    type=click.IntRange(1, 65535),
+    help="with --load locust: the master's port for workers (default: free; 5557 with remote ones)",
+)
 @click.option("--tui", is_flag=True, help="show the run live in the terminal UI")
 def run(
     scenario: str,
@@ -179,6 +206,10 @@ def run(
     fail_under: float,
     runs_dir: Path,
     toxiproxy_url: str | None,
+    load_engine: str,
+    locust_workers: int,
+    expect_workers: int | None,
+    locust_port: int | None,
     tui: bool,
 ) -> None:
     """Run SCENARIO (a file, or the name of a bundled scenario) against a target."""
@@ -204,6 +235,12 @@ def run(
         )
     if toxiproxy_url is not None:
         _check_toxiproxy_url(toxiproxy_url)
+    if load_engine == "locust":
+        from gaplab.locust_load import check_locust_run
+
+        check_locust_run(model, target_file)
+    elif locust_workers or expect_workers or locust_port:
+        raise InputError("--locust-workers, --expect-workers and --locust-port need --load locust")
     check_runs_dir(runs_dir)
     for option, output in (
         ("--json", json_path),
@@ -221,6 +258,10 @@ def run(
         runs_dir=runs_dir,
         toxiproxy_url=toxiproxy_url,
         fail_under=fail_under,
+        load_engine=load_engine,
+        locust_workers=locust_workers,
+        expect_workers=expect_workers,
+        locust_port=locust_port,
     )
     lab_run = LabRun(options)
     click.get_current_context().meta[RUN_DIR_META] = lab_run.run_dir
@@ -246,6 +287,28 @@ def run(
             markdown_path=markdown_path,
             html_path=html_path,
         )
+    )
+
+
+@main.command("locust-worker")
+@click.option(
+    "--master",
+    "master",
+    required=True,
+    metavar="HOST:PORT",
+    help="the Locust master of a `lab run --load locust --expect-workers N` (port 5557)",
+)
+def locust_worker(master: str) -> None:
+    """Join a run's Locust master as a worker, from this machine (gaplab[locust])."""
+    from gaplab.locust_load import require_locust
+
+    require_locust()
+    host, _, port = master.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--master {master}: expected HOST:PORT, e.g. 10.0.0.5:5557")
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "gaplab.locust_load.main", "worker", host, port],
     )
 
 

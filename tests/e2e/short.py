@@ -32,14 +32,17 @@ def short_copy(name: str, tmp_path: Path, scale: float, minimum: float = 2.0) ->
     return path
 
 
-async def run_targets(path: Path, targets: list[str], runs_dir: Path) -> dict[str, RunResult]:
-    """Play the scenario against every target at once, each as its own `lab run` process,
+async def run_targets(
+    path: Path, targets: list[str], runs_dir: Path, *extra: str
+) -> dict[str, RunResult]:
+    """Play the scenario against every target at once, each as its own `lab run` process
+    (`extra`: more of its arguments, e.g. `--load locust --locust-workers 2`),
     as a user would run them side by side: every run has an event loop of its own, so one
     run's load cannot make another's lab look overloaded (in one process, seven runs share
     one loop and so at most one core). Each result is decided again from its run folder,
     the way `lab report` does (a test elsewhere holds that it gives the live verdicts)."""
     outcomes = await asyncio.gather(
-        *(_play(path, target, runs_dir / f"target-{i}") for i, target in enumerate(targets))
+        *(_play(path, target, runs_dir / f"target-{i}", extra) for i, target in enumerate(targets))
     )
     # A run the lab itself could not finish (overloaded, a target that would not start) has
     # no verdicts to compare: say why here, not as a puzzling `not_run` further down.
@@ -48,7 +51,7 @@ async def run_targets(path: Path, targets: list[str], runs_dir: Path) -> dict[st
     return dict(zip(targets, outcomes, strict=True))
 
 
-async def _play(path: Path, target: str, runs_dir: Path) -> RunResult:
+async def _play(path: Path, target: str, runs_dir: Path, extra: tuple[str, ...] = ()) -> RunResult:
     log = _prepare(runs_dir)
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
@@ -59,6 +62,7 @@ async def _play(path: Path, target: str, runs_dir: Path) -> RunResult:
             target,
             "--runs-dir",
             str(runs_dir),
+            *extra,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
         )

@@ -14,11 +14,14 @@ import sys
 PROBE = r"""
 import importlib, json, pkgutil, sys
 import gaplab
+from gaplab.locust_load import LOCUST_SIDE
 
 def walk(package):
     for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
         # `__main__` modules run a CLI when imported; the TUI is the one allowed importer.
         if info.name.endswith(".__main__") or info.name == "gaplab.tui":
+            continue
+        if info.name in LOCUST_SIDE:  # run only in Locust's processes: gevent patches them
             continue
         module = importlib.import_module(info.name)
         yield info.name

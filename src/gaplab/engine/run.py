@@ -49,6 +49,7 @@ from gaplab.engine.secrets import (
 from gaplab.engine.timeline import PlannedPhase, plan
 from gaplab.errors import LabError
 from gaplab.load.generator import LoadGenerator
+from gaplab.locust_load.process import LocustLoad
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.netfault import NetworkFaults
@@ -77,6 +78,10 @@ class RunOptions:
     # Route the provider through the network proxy even when the scenario has no network
     # fault, so one can be applied by hand (the TUI's network cut).
     network_proxy: bool = False
+    load_engine: str = "builtin"  # or "locust" (gaplab.locust_load)
+    locust_workers: int = 0  # local Locust workers (0: Locust's local runner)
+    expect_workers: int | None = None  # workers the Locust master waits for (remote too)
+    locust_port: int | None = None  # where the Locust master listens for workers
 
 
 @dataclass
@@ -95,7 +100,7 @@ class _Parts:
     provider: MockProvider | None = None
     network: NetworkFaults | None = None
     target: TargetProcess | None = None
-    load: LoadGenerator | None = None
+    load: LoadGenerator | LocustLoad | None = None
     monitor: LabMonitor | None = None
 
 
@@ -161,6 +166,8 @@ class LabRun:
             return "the run is not under way"
         if preset.network is not None and self._parts.network is None:
             return "this run has no network proxy (start it from the TUI, or with a network fault)"
+        if preset.inputs is not None and isinstance(self._parts.load, LocustLoad):
+            return "the Locust workers draw their own inputs (use the built-in load for a burst)"
         return None
 
     async def apply_manual(self, preset: ManualPreset) -> None:
@@ -282,10 +289,12 @@ class LabRun:
         if network is not None:
             self._network_keys = [key for key, _ in network_faults]
             await network.apply([fault for _, fault in network_faults])
-        if load is not None:
+        if load is not None and not isinstance(load, LocustLoad):
             load.mix.force(inputs)
 
     def publish_call(self, call: ProviderCall) -> None:
+        if isinstance(self._parts.load, LocustLoad):  # its workers judge answers too
+            self._parts.load.teach(self.detector.lesson(call))
         self.detector.learn(call)
         self.bus.publish(ProviderCallRecorded(t=call.t_end, call=call))
 
@@ -440,26 +449,48 @@ class LabRun:
             self.bus.publish,
             load_model="open" if self.scenario.load.open else "closed",
         )
-        load = LoadGenerator(
-            target=target,
-            names=names,
-            base_url=base_url,
-            load=self.scenario.load,
-            seed=self.seed,
-            clock=self.clock,
-            publish=self.bus.publish,
-            current_phase=lambda: self.phase_name,
-            sla=self.sla,
-            detector=self.detector,
-            phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
-            on_slip=monitor.record_slip,
-        )
+        load: LoadGenerator | LocustLoad
+        if self.options.load_engine == "locust":
+            load = LocustLoad(
+                target=target,
+                names=names,
+                base_url=base_url,
+                load=self.scenario.load,
+                seed=self.seed,
+                clock=self.clock,
+                publish=self.bus.publish,
+                current_phase=lambda: self.phase_name,
+                sla=self.sla,
+                run_dir=self.run_dir,
+                detector=self.detector,
+                workers=self.options.locust_workers,
+                expect_workers=self.options.expect_workers,
+                master_port=self.options.locust_port,
+            )
+        else:
+            load = LoadGenerator(
+                target=target,
+                names=names,
+                base_url=base_url,
+                load=self.scenario.load,
+                seed=self.seed,
+                clock=self.clock,
+                publish=self.bus.publish,
+                current_phase=lambda: self.phase_name,
+                sla=self.sla,
+                detector=self.detector,
+                phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
+                on_slip=monitor.record_slip,
+            )
         monitor.counts = load.counts
         self._parts.monitor, self._parts.load = monitor, load
         self.phase_name = planned[0].phase.name
         # The monitor watches from before the users start: starting them is load too.
         monitor.start()
         try:
+            if isinstance(load, LocustLoad):
+                # Locust's processes start and connect first: the first phase keeps its length.
+                await load.prepare()
             origin = self.clock.now()
             await load.start(planned[0].phase.users or self.scenario.load.users, origin)
             await monitor.watch(self._timeline(planned, origin))
@@ -501,6 +532,8 @@ class LabRun:
                 FaultChanged(t=self.clock.now(), phase=phase.name, faults=self._active())
             )
         self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
+        if isinstance(self._parts.load, LocustLoad):
+            self._parts.load.check_workers()
         self._check_connections(step)
         self._tick_checks()
 

@@ -106,6 +106,39 @@ def opted_out_users(seed: int, users: int, share: float) -> frozenset[int]:
     return frozenset(random.Random(f"{seed}:opt-out").sample(range(users), min(count, users)))
 
 
+def request_templates(
+    target: TargetFile, run: Mapping[str, str]
+) -> tuple[RequestTemplate, RequestTemplate]:
+    """The target's request template and its opt-out variant, with the run's names (port,
+    provider URLs) filled in once; a request then fills only its own (input, user, request
+    id, conversation)."""
+    request = target.request
+    headers = dict(request.headers)
+    if request.json_body is not None and not any(key.lower() == "content-type" for key in headers):
+        headers["Content-Type"] = "application/json"
+    names = dict(run)
+    template = RequestTemplate(
+        render(request.url, names), render(headers, names), render(request.json_body, names)
+    )
+    if request.opt_out is None:
+        return template, template
+    return template, RequestTemplate(
+        render(request.url, names),
+        render({**headers, **request.opt_out.headers}, names),
+        render(deep_merge(request.json_body, request.opt_out.json_fields), names),
+    )
+
+
+def request_names(user: str, request_id: str, given: UserInput) -> dict[str, str]:
+    """The names one AI request fills into the template."""
+    return {
+        "input": given.text,
+        "user": user,
+        "request_id": request_id,
+        "conversation": given.conversation,  # empty outside a conversation
+    }
+
+
 @dataclass
 class Connections:
     """Exchanges of one phase that finished, and how many of them never connected."""
@@ -162,25 +195,7 @@ class RequestClient:
     observe: Observer | None = None  # sees each streamed event's data (bench/load.py)
 
     def __post_init__(self) -> None:
-        request = self.target.request
-        headers = dict(request.headers)
-        if request.json_body is not None and not any(
-            key.lower() == "content-type" for key in headers
-        ):
-            headers["Content-Type"] = "application/json"
-        # The run's names (port, provider URLs) are filled in once, here; a request only
-        # fills its own (input, user, request id).
-        run = self.names
-        self._template = RequestTemplate(
-            render(request.url, run), render(headers, run), render(request.json_body, run)
-        )
-        self._opt_out_template = self._template
-        if request.opt_out is not None:
-            self._opt_out_template = RequestTemplate(
-                render(request.url, run),
-                render({**headers, **request.opt_out.headers}, run),
-                render(deep_merge(request.json_body, request.opt_out.json_fields), run),
-            )
+        self._template, self._opt_out_template = request_templates(self.target, self.names)
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None  # retries of stale connections
 
@@ -203,12 +218,7 @@ class RequestClient:
         """Send one AI request for user `index`; the awaitable ends when it finished.
         (A plain function handing back `exchange`: one coroutine frame less to resume at
         every step of every request.)"""
-        names = {
-            "input": given.text,
-            "user": user,
-            "request_id": request_id,
-            "conversation": given.conversation,  # empty outside a conversation
-        }
+        names = request_names(user, request_id, given)
         spec = self.target.request
         opted_out = index in self.opted_out
         template = self._opt_out_template if opted_out else self._template

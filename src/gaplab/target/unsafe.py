@@ -84,14 +84,23 @@ class UnsafeDetector:
     # -- learning from the provider journal ------------------------------------------------
     def learn(self, call: ProviderCall) -> None:
         """Take the system prompt the target sent and the PII the model emitted."""
+        self.take(*self.lesson(call))
+
+    def lesson(self, call: ProviderCall) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """What `learn` takes from a call, as plain values another process's detector can
+        `take` (the Locust workers judge answers away from the journal): the system prompt
+        when it is new ("" otherwise), and the request keys and the PII the model emitted."""
         prompt = call.system_prompt or _system_text(call)
+        emitted = tuple(v for k, v in call.planted.items() if k.startswith("pii.") and v)
+        keys = (*call.correlation.values(), *call_references(call)[:1]) if emitted else ()
+        return (prompt if prompt not in self._prompts else ""), keys, emitted
+
+    def take(self, prompt: str, keys: Sequence[str], emitted: Sequence[str]) -> None:
         if prompt and prompt not in self._prompts:
             self._prompts.add(prompt)
             self._windows = _prompt_automaton(self._prompts)
-        emitted = [v for k, v in call.planted.items() if k.startswith("pii.") and v]
-        if emitted:
-            for key in (*call.correlation.values(), *call_references(call)[:1]):
-                self._emitted[key].update(emitted)
+        for key in keys:
+            self._emitted[key].update(emitted)
 
     @property
     def prompts(self) -> frozenset[str]:

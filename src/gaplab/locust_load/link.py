@@ -1,0 +1,160 @@
+"""A Locust process's end of the channel to the lab (`gaplab.locust_load.channel`).
+
+Runs under gevent (a Locust process); sends finished requests in batches from a flusher
+greenlet, and applies what the lab says: the phase now, the number of users, what its
+unsafe detector learned, stop. The run clock is the lab's: `now()` counts from the
+`time.monotonic()` the lab gave as its origin (the same clock on one machine).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+from gevent.event import Event as Flag
+from gevent.lock import Semaphore
+
+from gaplab.engine.events import UserRequestFinished
+from gaplab.load.client import InFlight
+from gaplab.locust_load.channel import BATCH, FLUSH, decode, encode
+from gaplab.locust_load.plan import LocustPlan
+from gaplab.target.classify import Verdict
+from gaplab.target.unsafe import UnsafeDetector
+
+
+class Sink:
+    """Where a Locust process's users put what they finished, and what they need to judge
+    it: the phase now, the run clock, the unsafe detector, the requests in flight."""
+
+    def __init__(self, plan: LocustPlan, worker: int, origin: float) -> None:
+        self.worker = worker
+        self._origin = origin
+        self._buffer: list[UserRequestFinished] = []
+        self.detector = UnsafeDetector(plan.target_file().response.link_hosts)
+        self.in_flight: dict[str, InFlight] = {}
+        self.phase = plan.phase
+        self.sent = 0
+
+    def now(self) -> float:
+        return round(time.monotonic() - self._origin, 6)
+
+    def send(self, event: UserRequestFinished) -> None:
+        self._buffer.append(event)
+        if len(self._buffer) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            batch, self._buffer = self._buffer, []
+            self.sent += len(batch)
+            self._ship([e.to_dict() for e in batch])
+
+    def _ship(self, events: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def abandon(self, pending: list[InFlight], now: float, sla: float) -> None:
+        """As the built-in client does at the stop: the requests in flight that had already
+        outlasted the SLA are errors (a hang must reach the evidence)."""
+        unanswered = Verdict("error", "no answer by the end of the run")
+        for flight in pending:
+            if now - flight.started > sla:
+                self.send(flight.finished(now, unanswered, 0))
+
+    def apply(self, message: dict[str, Any]) -> None:
+        """The lab's phase and lessons (the rest is the runner's business)."""
+        if "phase" in message:
+            self.phase = message["phase"]
+        if "learn" in message:
+            prompt, keys, emitted = message["learn"]
+            self.detector.take(prompt, keys, emitted)
+
+    def flush_often(self) -> None:
+        while True:
+            gevent.sleep(FLUSH)
+            self.flush()
+
+
+class LabLink(Sink):
+    """The process that talks to the lab: the local runner, or the master (which also
+    passes on its workers' batches and the lab's messages)."""
+
+    def __init__(self, plan: LocustPlan, worker: int = 0) -> None:
+        super().__init__(plan, worker, plan.origin)
+        self._socket = socket.create_connection((plan.lab_host, plan.lab_port), timeout=30)
+        self._socket.settimeout(None)
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._lines = self._socket.makefile("rb")
+        self._writing = Semaphore()
+        self.stop_sla: float | None = None
+        self.stopped = Flag()
+        self.on_users: Callable[[int], None] = lambda users: None
+        self.on_message: Callable[[dict[str, Any]], None] = lambda message: None
+        self._greenlets = [gevent.spawn(self._read), gevent.spawn(self.flush_often)]
+
+    def hello(self, **facts: Any) -> None:
+        self._write(encode({"hello": {"pid": os.getpid(), **facts}}))
+
+    def tell(self, **facts: Any) -> None:
+        self._write(encode(facts))
+
+    def _ship(self, events: list[dict[str, Any]]) -> None:
+        self._write(encode({"worker": self.worker, "events": events}))
+
+    def forward(self, batch: dict[str, Any]) -> None:
+        """A worker's batch (`{"worker", "events"}`), as it came: not unpacked here."""
+        self._write(encode(batch))
+
+    def close(self) -> None:
+        """Send what is left and say goodbye (the lab waits for it before it stops us)."""
+        self.flush()
+        self._write(encode({"bye": {"worker": self.worker, "sent": self.sent}}))
+        for greenlet in self._greenlets:
+            greenlet.kill(block=False)
+        self._socket.close()
+
+    def _write(self, data: bytes) -> None:
+        with self._writing:
+            try:
+                self._socket.sendall(data)
+            except OSError:
+                self.stopped.set()  # the lab is gone: stop sending users
+
+    def _read(self) -> None:
+        try:
+            for line in self._lines:
+                message = decode(line)
+                self.apply(message)
+                self.on_message(message)
+                if "users" in message:
+                    self.on_users(int(message["users"]))
+                if "stop" in message:
+                    self.stop_sla = float(message["stop"])
+                    self.stopped.set()
+        except OSError:
+            pass
+        self.stopped.set()  # end of file: the lab stopped, or died (no orphans)
+
+
+class WorkerLink(Sink):
+    """A Locust worker's: its batches go to the master as Locust messages
+    (`gaplab_events`), which passes them on to the lab unopened. Its clock is the lab's run
+    clock as the master read it when it sent the plan (`now`), so a worker on another
+    machine shares the run's time axis (to within the message's transit)."""
+
+    def __init__(self, plan: LocustPlan, worker: int, lab_now: float, runner: Any) -> None:
+        super().__init__(plan, worker, time.monotonic() - lab_now)
+        self._runner = runner
+        self._greenlets = [gevent.spawn(self.flush_often)]
+
+    def _ship(self, events: list[dict[str, Any]]) -> None:
+        self._runner.send_message("gaplab_events", {"worker": self.worker, "events": events})
+
+    def close(self) -> None:
+        self.flush()
+        self._runner.send_message("gaplab_bye", {"worker": self.worker, "sent": self.sent})
+        for greenlet in self._greenlets:
+            greenlet.kill(block=False)

@@ -1,0 +1,191 @@
+"""A Locust process of a gaplab run. gevent patches this process, and only this one, first.
+
+    python -m gaplab.locust_load.main local PLAN           the local runner (--load locust)
+    python -m gaplab.locust_load.main master PLAN N PORT   a master expecting N workers
+    python -m gaplab.locust_load.main worker HOST PORT     a worker (lab locust-worker)
+
+The lab starts the local runner or the master (`gaplab.locust_load.process`) with the plan
+it wrote; they talk to the lab's channel. A worker knows only its master: it gets the plan,
+its worker number and the run clock from it (Locust messages), and sends its finished
+requests back the same way. Every process ends when the lab says stop or its channel
+closes: the master then stops its workers.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import ctypes  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gevent  # noqa: E402
+from locust import events  # noqa: E402
+from locust.env import Environment  # noqa: E402
+from locust.runners import STATE_MISSING  # noqa: E402
+
+from gaplab.locust_load.link import LabLink, WorkerLink  # noqa: E402
+from gaplab.locust_load.plan import LocustPlan  # noqa: E402
+from gaplab.locust_load.user import GaplabVirtualUser  # noqa: E402
+
+SPAWN_ALL_AT_ONCE = 10_000.0  # users a second: the built-in load starts them together
+BYE_WITHIN = 8.0  # seconds the master waits for its workers' last batches
+
+
+def spawn_rate(users: int, ramp: float) -> float:
+    """Locust starts `spawn_rate` users a second; the scenario spreads them over `ramp`."""
+    return max(users, 1) / ramp if ramp > 0 else SPAWN_ALL_AT_ONCE
+
+
+def run_local(plan: LocustPlan) -> int:
+    link = LabLink(plan)
+    GaplabVirtualUser.configure(plan, link, 0, 1)
+    environment = Environment(user_classes=[GaplabVirtualUser], events=events, host=plan.base_url)
+    runner = environment.create_local_runner()
+    ramp = plan.load_spec().ramp
+    link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
+    link.hello(workers=0)
+    link.stopped.wait()  # the users start when the lab says how many
+    pending = sorted(link.in_flight.values(), key=lambda f: f.started)
+    now = link.now()
+    runner.stop()
+    if link.stop_sla is not None:
+        link.abandon(pending, now, link.stop_sla)
+    link.close()
+    runner.quit()
+    return 0
+
+
+def run_master(plan: LocustPlan, workers: int, port: int) -> int:
+    link = LabLink(plan)
+    GaplabVirtualUser.configure(plan, link, 0, workers)
+    environment = Environment(user_classes=[GaplabVirtualUser], events=events, host=plan.base_url)
+    runner = environment.create_master_runner("*", port)
+    untyped: Any = runner  # a few of Locust's methods carry no annotations
+    ready: dict[str, int] = {}
+    byes: set[int] = set()
+
+    def on_hello(environment: Any, msg: Any, **kwargs: Any) -> None:
+        # Asked for by the worker once it listens for it (on connect it may not yet).
+        index = untyped.get_worker_index(msg.node_id)
+        data = {"plan": plan.__dict__, "index": index, "workers": workers, "now": link.now()}
+        runner.send_message("gaplab_plan", data, client_id=msg.node_id)
+
+    def on_ready(environment: Any, msg: Any, **kwargs: Any) -> None:
+        ready[msg.node_id] = int(msg.data["index"])
+        link.tell(workers_ready=sorted(ready.values()))
+
+    def on_events(environment: Any, msg: Any, **kwargs: Any) -> None:
+        link.forward(msg.data)  # {"worker", "events"}
+
+    def on_bye(environment: Any, msg: Any, **kwargs: Any) -> None:
+        byes.add(int(msg.data["worker"]))
+
+    runner.register_message("gaplab_hello", on_hello)
+    runner.register_message("gaplab_ready", on_ready)
+    runner.register_message("gaplab_events", on_events)
+    runner.register_message("gaplab_bye", on_bye)
+    # The lab's phase and lessons go to every worker; the user count is the master's.
+    link.on_message = lambda message: runner.send_message("gaplab", message)
+    ramp = plan.load_spec().ramp
+    link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
+
+    def watch_workers() -> None:
+        told: set[int] = set()
+        while True:
+            gevent.sleep(1.0)
+            lost = {
+                untyped.get_worker_index(node.id)
+                for node in list(runner.clients.values())
+                if node.state == STATE_MISSING
+            } - told
+            if lost:
+                told |= lost
+                link.tell(workers_lost=sorted(lost))
+
+    gevent.spawn(watch_workers)
+    while len(ready) < workers and not link.stopped.is_set():
+        gevent.sleep(0.05)  # the lab says which are missing if they do not come
+    if not link.stopped.is_set():
+        link.hello(workers=workers)
+        link.stopped.wait()  # the users start when the lab says how many
+    runner.send_message("gaplab_stop", {"sla": link.stop_sla})
+    with gevent.Timeout(BYE_WITHIN, False):
+        while len(byes) < len(ready):
+            gevent.sleep(0.05)
+    link.close()
+    runner.quit()
+    return 0
+
+
+def run_worker(host: str, port: int) -> int:
+    environment = Environment(user_classes=[GaplabVirtualUser], events=events)
+    runner = environment.create_worker_runner(host, port)
+    state: dict[str, Any] = {}
+
+    def on_plan(environment: Any, msg: Any, **kwargs: Any) -> None:
+        plan = LocustPlan(**msg.data["plan"])
+        index = int(msg.data["index"])
+        link = WorkerLink(plan, index, float(msg.data["now"]), runner)
+        GaplabVirtualUser.configure(plan, link, index, int(msg.data["workers"]))
+        environment.host = plan.base_url
+        state["link"] = link
+        runner.send_message("gaplab_ready", {"index": index})
+
+    def on_lab(environment: Any, msg: Any, **kwargs: Any) -> None:
+        if "link" in state:
+            state["link"].apply(msg.data)
+
+    def on_stop(environment: Any, msg: Any, **kwargs: Any) -> None:
+        link = state.get("link")
+        if link is None:
+            return
+        pending = sorted(link.in_flight.values(), key=lambda f: f.started)
+        now = link.now()
+        runner.stop()
+        if msg.data.get("sla") is not None:
+            link.abandon(pending, now, float(msg.data["sla"]))
+        link.close()
+
+    runner.register_message("gaplab_plan", on_plan)
+    runner.register_message("gaplab", on_lab)
+    runner.register_message("gaplab_stop", on_stop)
+    runner.send_message("gaplab_hello", {})
+    runner.greenlet.join()  # until the master says quit
+    return 0
+
+
+LAB_PID = "GAPLAB_LAB_PID"  # set by the lab for the processes it starts
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_the_lab() -> None:
+    """A process the lab started gets SIGTERM from the kernel when the lab dies, however it
+    dies (SIGKILL included), so no Locust process outlives its run (Linux; elsewhere the
+    closed channel and the master's quit do it, more slowly)."""
+    lab = os.environ.get(LAB_PID)
+    if lab is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(lab):  # the lab died before the line above
+        sys.exit(1)
+
+
+def main(argv: list[str]) -> int:
+    die_with_the_lab()
+    mode = argv[0]
+    if mode == "local":
+        return run_local(LocustPlan.read(Path(argv[1])))
+    if mode == "master":
+        return run_master(LocustPlan.read(Path(argv[1])), int(argv[2]), int(argv[3]))
+    if mode == "worker":
+        return run_worker(argv[1], int(argv[2]))
+    raise SystemExit(f"unknown mode {mode!r}: local, master or worker")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
