@@ -21,8 +21,24 @@ the rate achieved (arrivals started per second), answers per second, the schedul
 (p50/p99/max: how late arrivals started against their plan) and the lab's CPU share. The
 rate the lab can issue is where achieved falls short of planned or slip climbs.
 
+Documents (--documents PAGES): 20 closed users at the lab's default 200 ms think time
+against the hello endpoint, once sending questions and once pasting a PAGES-page document
+(500 tokens a page) with every request: the rate, the lab process's CPU share and its CPU
+microseconds per request for each, and what the documents add to the CPU share (goal for
+50 pages: under 20 % of a core).
+
+Streams (--stream): N users each reading one streamed answer after another from a small
+SSE server in a child process (bench/stream_server.py: `--tokens` events at `--token-rate`
+per second, each carrying the moment it was written), through the lab's own stream reader
+(gaplab.load.stream). It prints the client's lateness (when the lab read an event minus when
+the server wrote it: p50, p99, max), the events read per second, the streams that ended
+properly, the server's own lateness (written minus due) and the lab's CPU share. Goal:
+p99 ≤ 50 ms at 500 streams × 50 tokens/s.
+
     python bench/load.py [--seconds 4] [--users 10,100,1000] [--repeat 3]
     python bench/load.py --open [--rates 250,500,1000,2000,4000] [--seconds 4]
+    python bench/load.py --stream [--streams 500] [--token-rate 50] [--tokens 250] [--seconds 8]
+    python bench/load.py --documents 50 [--users 20] [--seconds 4] [--repeat 3]
 
 Each row is the median of --repeat interleaved runs (this machine is noisy).
 """
@@ -48,10 +64,12 @@ from gaplab.load.generator import LoadGenerator
 from gaplab.load.inputs import InputMix
 from gaplab.provider.profiles import RateLimits, load_profile
 from gaplab.provider.server import MockProvider
+from gaplab.runtime import freeze_startup_objects
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.template import RequestTemplate
 from gaplab.target.unsafe import UnsafeDetector
+from stream_server import serve_streams  # bench/stream_server.py
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -201,6 +219,55 @@ async def _open(target: TargetFile, rate: float, seconds: float) -> dict[str, fl
     }
 
 
+async def _inputs(
+    target: TargetFile, inputs: dict[str, Any], users: int, seconds: float
+) -> tuple[float, float, float]:
+    """Closed users at the default think time sending `inputs`: requests/s, the lab
+    process's CPU share and its CPU microseconds per request, over the counted window."""
+    events: list[Event] = []
+    generator = LoadGenerator(
+        target=target,
+        names={},
+        base_url=target.request.url.rsplit("/", 1)[0],
+        load=LoadSpec.model_validate({"users": users, "patience": 30, "inputs": inputs}),
+        seed=1,
+        clock=MonotonicClock(),
+        publish=events.append,
+        current_phase=lambda: "bench",
+        sla=10,
+        detector=UnsafeDetector(),
+    )
+    await generator.start(users)
+    await asyncio.sleep(WARMUP)
+    before, cpu0 = len(events), time.process_time()
+    await asyncio.sleep(seconds)
+    counted, cpu = len(events) - before, time.process_time() - cpu0
+    await generator.stop()
+    bad = [e for e in events if getattr(e, "outcome", "ok") != "ok"]
+    if bad:
+        raise SystemExit(f"the lab client saw {len(bad)} non-ok answers: {bad[0]}")
+    return counted / seconds, cpu / seconds, cpu / max(counted, 1) * 1e6
+
+
+def _document_rows(target: TargetFile, pages: int, users: int, seconds: float, repeat: int) -> None:
+    kinds: dict[str, dict[str, Any]] = {
+        "questions": {"questions": {}},
+        f"documents ({pages} pages)": {"documents": {"pages": pages}},
+    }
+    samples: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in kinds}
+    for _ in range(repeat):  # interleaved, so drift hits both rows alike
+        for kind, inputs in kinds.items():
+            samples[kind].append(asyncio.run(_inputs(target, inputs, users, seconds)))
+    print(f"{'inputs':>22} {'users':>5} {'req/s':>7} {'lab cpu':>8} {'us/req':>8}")
+    shares = {}
+    for kind, got in samples.items():
+        rate, cpu, cost = (statistics.median(s[i] for s in got) for i in range(3))
+        shares[kind] = cpu
+        print(f"{kind:>22} {users:>5} {rate:>7,.0f} {cpu:>8.1%} {cost:>8,.0f}")
+    added = shares[f"documents ({pages} pages)"] - shares["questions"]
+    print(f"documents add {added:.1%} of a core to the lab process (goal: under 20%)")
+
+
 def _open_rows(target: TargetFile, rates: list[float], seconds: float, repeat: int) -> None:
     print(
         f"{'planned/s':>9} {'achieved/s':>10} {'answers/s':>9} {'slip p50':>9} {'slip p99':>9} "
@@ -217,6 +284,100 @@ def _open_rows(target: TargetFile, rates: list[float], seconds: float, repeat: i
         )
 
 
+def _serve_streams(rate: float, tokens: int, ports: Any, ready: Any) -> None:
+    async def main() -> None:
+        port, _ = await serve_streams(rate, tokens)
+        ports.put(port)
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def _streams(url: str, users: int, seconds: float) -> dict[str, float]:
+    """`users` closed users reading streams for WARMUP + seconds; figures over the window."""
+    target = TargetFile.model_validate(
+        {
+            "name": "sse",
+            "request": {"url": url + "/stream", "json": {"message": "{input}"}},
+            "response": {"stream": {}},
+        }
+    )
+    events: list[Event] = []
+    late: list[float] = []
+    counting = False
+
+    def observe(data: dict[str, Any]) -> None:
+        if counting:
+            late.append(time.monotonic() - data["sent"])
+
+    generator = LoadGenerator(
+        target=target,
+        names={},
+        base_url=url,
+        load=LoadSpec(users=users, think=0, ramp=WARMUP, patience=60),
+        seed=1,
+        clock=MonotonicClock(),
+        publish=events.append,
+        current_phase=lambda: "bench",
+        sla=60,
+        detector=UnsafeDetector(),
+    )
+    generator.client.observe = observe
+    freeze_startup_objects()  # as `lab run` does once it is up (gaplab.runtime)
+    await generator.start(users)
+    await asyncio.sleep(WARMUP)
+    async with aiohttp.ClientSession() as session, session.get(url + "/late") as r:
+        await r.read()  # forget the server's warm-up lateness
+    counting, cpu0 = True, time.process_time()
+    await asyncio.sleep(seconds)
+    counting, cpu = False, (time.process_time() - cpu0) / seconds
+    async with aiohttp.ClientSession() as session, session.get(url + "/late") as r:
+        server = await r.json()
+    await generator.stop()
+    finished = [e for e in events if isinstance(e, UserRequestFinished)]
+    bad = [e for e in finished if e.outcome != "ok" or e.stream_end != "done"]
+    if bad:
+        raise SystemExit(f"{len(bad)} streams did not end properly: {bad[0]}")
+    return {
+        "events_per_s": len(late) / seconds,
+        "late_p50": percentile(late, 50) or 0.0,
+        "late_p99": percentile(late, 99) or 0.0,
+        "late_max": max(late, default=0.0),
+        "streams_done": len(finished),
+        "server_p99": server["p99"] or 0.0,
+        "cpu": cpu,
+    }
+
+
+def _stream_rows(args: argparse.Namespace) -> None:
+    ports: Any = mp.Queue()
+    ready = mp.Event()
+    server = mp.Process(
+        target=_serve_streams, args=(args.token_rate, args.tokens, ports, ready), daemon=True
+    )
+    server.start()
+    ready.wait(30)
+    url = f"http://127.0.0.1:{ports.get()}"
+    print(
+        f"{'streams':>7} {'tokens/s':>8} {'events/s':>9} {'late p50':>9} {'late p99':>9} "
+        f"{'late max':>9} {'done':>6} {'server p99':>10} {'lab cpu':>7}"
+    )
+    try:
+        for users in (int(u) for u in args.streams.split(",")):
+            runs = [asyncio.run(_streams(url, users, args.seconds)) for _ in range(args.repeat)]
+            row = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+            print(
+                f"{users:>7} {args.token_rate:>8g} {row['events_per_s']:>9,.0f} "
+                f"{row['late_p50'] * 1000:>7.1f}ms {row['late_p99'] * 1000:>7.1f}ms "
+                f"{row['late_max'] * 1000:>7.1f}ms {row['streams_done']:>6,.0f} "
+                f"{row['server_p99'] * 1000:>8.1f}ms {row['cpu']:>7.0%}",
+                flush=True,
+            )
+    finally:
+        server.kill()
+
+
 def _measure(run: Callable[[], Awaitable[Counted]], seconds: float) -> tuple[float, ...]:
     """Over the counted window: requests/s, client and server CPU shares, and the client's
     CPU microseconds per request (steadier than the rate on a shared, noisy machine)."""
@@ -231,7 +392,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (median shown)")
     parser.add_argument("--open", action="store_true", help="open model: arrival rates")
     parser.add_argument("--rates", default="250,500,1000,2000,4000", help="with --open")
+    parser.add_argument(
+        "--documents", type=int, default=0, help="pages: documents against questions"
+    )
+    parser.add_argument("--stream", action="store_true", help="streams: the client's lateness")
+    parser.add_argument("--streams", default="500", help="with --stream: concurrent streams")
+    parser.add_argument("--token-rate", type=float, default=50.0, help="with --stream")
+    parser.add_argument("--tokens", type=int, default=250, help="with --stream: per stream")
     args = parser.parse_args()
+    if args.stream:
+        _stream_rows(args)
+        return
     ports: Any = mp.Queue()
     ready = mp.Event()
     server = mp.Process(target=_serve, args=(ports, ready), daemon=True)
@@ -258,6 +429,13 @@ def main() -> None:
             "response": {"answer": "$.choices[0].message.content"},
         }
     )
+    if args.documents:
+        try:
+            users = int(args.users) if args.users.isdigit() else 20
+            _document_rows(hello_target, args.documents, users, args.seconds, args.repeat)
+        finally:
+            server.kill()
+        return
     if args.open:
         try:
             rates = [float(r) for r in args.rates.split(",")]

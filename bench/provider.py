@@ -21,6 +21,10 @@ GAPLAB_EVENT_LOOP=asyncio; see gaplab/runtime.py), so that setting can be compar
    what one streamed chunk costs the provider.
 4. Peak resident memory of a child process after journaling `--calls` calls (memory window
    of 10,000 records, the rest spilled to a JSONL file).
+5. `--only tokens`: counting the tokens of a 100,000-token input (goal: 20 ms or less), the
+   lab's own pasted documents (the first count in a fresh process, caches cold, and the
+   median over fresh documents once warm), and a text whose every word is new (the
+   per-word shortcut's worst case), next to splitting the whole text piece by piece.
 """
 
 from __future__ import annotations
@@ -247,12 +251,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("requests", "streams", "pacer", "journal"),
+        choices=("requests", "streams", "pacer", "journal", "tokens"),
         action="append",
         help="run only these parts (repeatable); all three by default",
     )
     args = parser.parse_args()
-    parts = set(args.only or ("requests", "streams", "pacer", "journal"))
+    parts = set(args.only or ("requests", "streams", "pacer", "journal", "tokens"))
     if "requests" in parts:
         _bench_requests(args.seconds)
     if "streams" in parts:
@@ -262,6 +266,8 @@ def main() -> None:
         _bench_pacer(args.streams)
     if "journal" in parts:
         _bench_journal(args.calls)
+    if "tokens" in parts:
+        _bench_tokens()
 
 
 def _bench_requests(seconds: float) -> None:
@@ -403,6 +409,56 @@ def _bench_journal(calls: int) -> None:
         f"{memory['quarter_mb']:.0f} MB after a quarter, {memory['end_mb']:.0f} MB at the end "
         f"(flat = bounded); spill file {memory['spill_mb']:.0f} MB"
     )
+
+
+def _count_in_child(out: Any) -> None:
+    """Token counts of 100,000-token inputs, in a fresh process (cold caches first)."""
+    import random
+
+    from gaplab.load.inputs.documents import Tape
+    from gaplab.load.inputs.prose import corpus
+    from gaplab.provider import tokens
+
+    tape = Tape(corpus(11))
+    rng = random.Random(11)
+    documents = [tape.document(rng, 100_000) for _ in range(11)]
+
+    def timed(text: str) -> tuple[int, float]:
+        start = time.perf_counter()
+        count = tokens.count_tokens(text)
+        return count, (time.perf_counter() - start) * 1000
+
+    cold = timed(documents[0])
+    warm = [timed(d)[1] for d in documents[1:]]
+    words = rng.choices(list("abcdefghijklmnopqrstuvwxyz"), k=600_000)
+    fresh = " ".join("".join(words[i : i + 6]) for i in range(0, len(words), 6))
+    new_words = timed(fresh)
+    start = time.perf_counter()
+    whole = round(tokens._segment_centi(documents[1]) / 100)
+    split_ms = (time.perf_counter() - start) * 1000
+    out.put(
+        {
+            "cold": cold,
+            "warm_ms": statistics.median(warm),
+            "new_words": new_words,
+            "whole_ms": split_ms,
+            "whole": whole,
+        }
+    )
+
+
+def _bench_tokens() -> None:
+    out: Any = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_count_in_child, args=(out,))
+    child.start()
+    got = out.get(timeout=120)
+    child.join()
+    (cold_count, cold_ms), (new_count, new_ms) = got["cold"], got["new_words"]
+    print("token counting of a 100,000-token input (goal: <= 20 ms)")
+    print(f"  lab document, first count in a fresh process: {cold_ms:6.1f} ms ({cold_count:,})")
+    print(f"  lab documents, warm (median of 10):          {got['warm_ms']:6.1f} ms")
+    print(f"  every word new ({new_count:,} tokens):           {new_ms:6.1f} ms")
+    print(f"  splitting a lab document whole (the old way): {got['whole_ms']:6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -181,11 +181,17 @@ def run(
     """Run SCENARIO (a file, or the name of a bundled scenario) against a target."""
     from gaplab.engine.run import LabRun, RunOptions
     from gaplab.output_paths import check_output_file, check_runs_dir
-    from gaplab.scenario.library import load_scenario_document, resolve_scenario_target
+    from gaplab.scenario.library import (
+        load_scenario_document,
+        resolve_scenario_target,
+        scope_warnings,
+    )
     from gaplab.target.resolve import resolve_target
 
     # Everything the run depends on is checked before anything starts (exit 2).
     model, path, document = load_scenario_document(scenario)
+    for warning in scope_warnings(model, document):
+        click.echo(f"warning: {warning}", err=True)
     target_label = target or model.target
     if target is None:
         target_file = resolve_scenario_target(model, path, document)
@@ -257,7 +263,7 @@ def validate(files: tuple[Path, ...]) -> None:
     Runs every check `lab run` runs before it starts anything: the models, check ids and
     options, the provider profile and the default target a scenario names, a target's
     placeholders, start command and JSON paths."""
-    from gaplab.scenario.library import check_scenario, resolve_scenario_target
+    from gaplab.scenario.library import check_scenario, resolve_scenario_target, scope_warnings
     from gaplab.scenario.loader import read_document
     from gaplab.scenario.models import Scenario
     from gaplab.scenario.target_models import TargetFile
@@ -285,6 +291,8 @@ def validate(files: tuple[Path, ...]) -> None:
                     found.extend(exc.problems)
                 if found:
                     raise InputError(found)
+                for warning in scope_warnings(scenario, document):
+                    click.echo(f"warning: {warning}", err=True)
                 kind = "scenario"
             click.echo(f"ok: {path} ({kind})")
         except InputError as exc:

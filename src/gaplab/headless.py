@@ -42,6 +42,7 @@ def report_for(run: LabRun, result: RunResult) -> dict[str, Any]:
         coverage=result.record.coverage,
         masker=Masker.for_record(result.record),
         record=result.record,
+        target_file=run.options.target,
     )
 
 

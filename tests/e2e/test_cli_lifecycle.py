@@ -83,6 +83,11 @@ def test_interrupt_stops_everything_and_writes_the_partial_report(
 
     document = json.loads(report.read_text())
     assert document["status"] == "interrupted" and document["partial"] is True
+    # Never READY without evidence: the phases the checks need did not end.
+    assert document["verdict"]["ready"] is False and document["verdict"]["complete"] is False
+    assert {c["verdict"] for c in document["checks"]} == {"not_run"}
+    assert all(c["summary"].endswith("before phase fault ended") for c in document["checks"])
+    assert document["verdict"]["headline"].startswith("INCOMPLETE")
     run_dir = tmp_path / "runs" / document["run_id"]
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     assert events[-1]["kind"] == "run_finished" and events[-1]["status"] == "interrupted"

@@ -77,9 +77,11 @@ async def test_kill_switch_turns_the_ai_off_and_on_without_a_restart(
             assert switched.status == 200
         status, body, _ = await ask(http, url)
         assert status == 200 and not degraded(body) and len(calls(provider)) == 1
-    async with running_demo(provider, tmp_path, "hardened", "--without", "kill_switch") as url:
-        async with http.post(url + "/admin/ai", json={"enabled": False}) as switched:
-            assert switched.status == 404
+    async with (
+        running_demo(provider, tmp_path, "hardened", "--without", "kill_switch") as url,
+        http.post(url + "/admin/ai", json={"enabled": False}) as switched,
+    ):
+        assert switched.status == 404
 
 
 async def test_notes_are_saved_at_once_enriched_later_and_once(

@@ -145,7 +145,8 @@ def _request(
                     status=call_status, outcome="completed" if call_status == 200 else "error",
                     model_requested="gpt-4o-mini", retry_count=retry,
                     cost_usd=cost if call_status == 200 else 0.0, tokens_in=80,
-                    tokens_out=30 if call_status == 200 else 0,
+                    # The tokens gpt-4o-mini bills `cost` for (80 in: $0.000012).
+                    tokens_out=round((cost * 1e6 - 12) / 0.6) if call_status == 200 else 0,
                     correlation={"x-request-id": request_id},
                     fault=None if call_status == 200 else "provider: error 503",
                 ),
@@ -218,7 +219,7 @@ def hardened_run(name: str = "outage", recovery: float = 15) -> Run:
             phase = "baseline" if t < 10 else "recovery"
             _request(
                 run, t, phase, outcome="ok", status=200, latency=0.4, calls=[(200, 0)],
-                cost=0.00002,
+                cost=0.000021,
             )  # fmt: skip
     _probes(run, end)
     run.add(FaultCoverage(t=START + 20, phase="outage", index=0, fault="provider: error 503",

@@ -61,7 +61,7 @@ def test_flipped_verdicts_and_the_deltas_that_decided_them(reports: tuple[dict, 
     unsafe = _figure(c, "unsafe answers", "run")
     assert (unsafe.a, unsafe.b, unsafe.direction) == (1, 0, "better")
     cost = _figure(c, "cost per request (mean)", "baseline")
-    assert cost.text(cost.a) == "$0.000030" and cost.text(cost.b) == "$0.000020"
+    assert cost.text(cost.a) == "$0.000030" and cost.text(cost.b) == "$0.000021"
     assert cost.direction == "better"
     same = _figure(c, "ok rate", "baseline")
     assert same.direction == "same" and same.delta_text() == "±0 pt"

@@ -34,7 +34,11 @@ def test_naive_target_starts_the_demo_against_the_mock_provider() -> None:
     assert target.start.ready.http == "GET /health"
     assert target.request.method == "POST"
     assert target.request.url == "http://127.0.0.1:{port}/chat"
-    assert target.request.json_body == {"message": "{input}", "user_id": "{user}"}
+    assert target.request.json_body == {
+        "message": "{input}",
+        "user_id": "{user}",
+        "conversation_id": "{conversation}",
+    }
     assert target.response.answer == "$.answer"
     assert target.response.degraded.field == "$.degraded"
     assert [e.label for e in target.non_ai_endpoints] == ["GET /notes/1"]

@@ -73,3 +73,22 @@ def test_chat_overhead_per_message() -> None:
     )
     assert one == 3 + 3 + count_tokens("hello there")
     assert two - one == 3 + count_tokens("hello there")
+
+
+def test_long_texts_count_per_word_exactly_as_split_whole() -> None:
+    """The per-word shortcut for long texts gives the same count as splitting the whole
+    text, whatever the spacing (odd spacing takes the whole-text path)."""
+    import random
+
+    from gaplab.provider import tokens
+
+    rng = random.Random(5)
+    alphabet = ["ab", "Zz", "é", "1", "234", ",", ".", "'s", " ", "  ", "\n", "\n\n", "\t"]
+    alphabet += ["\u00a0", "_", "-", "(", "😀", "²", "internationalisation", " ."]
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(600, 3_000)))
+        whole = max(1, round(tokens._segment_centi(text) / 100))
+        assert count_tokens(text) == whole, text[:80]
+    prose = " ".join(PROSE) * 40  # long, ordinary spacing: the per-word path
+    assert tokens._words_centi(prose) is not None
+    assert count_tokens(prose) == max(1, round(tokens._segment_centi(prose) / 100))

@@ -175,8 +175,9 @@ def test_placeholders_are_located_at_the_value_that_holds_them(tmp_path: Path) -
         '["GET /health"]', '["GET /health", {http: "GET /x/{id}", headers: {A: "{who}"}}]'
     )
     assert _target_problems(tmp_path, text) == [
-        "bot.yaml:7:10: request.json.message: unknown placeholder {inputt}; known: {input}, "
-        "{port}, {provider.anthropic_base_url}, {provider.openai_base_url}, {request_id}, {user}",
+        "bot.yaml:7:10: request.json.message: unknown placeholder {inputt}; known: "
+        "{conversation}, {input}, {port}, {provider.anthropic_base_url}, "
+        "{provider.openai_base_url}, {request_id}, {user}",
         "bot.yaml:11:36: non_ai_endpoints[1].http: unknown placeholder {id}; known: {port}, "
         "{provider.anthropic_base_url}, {provider.openai_base_url}",
         "bot.yaml:11:67: non_ai_endpoints[1].headers.A: unknown placeholder {who}; known: "
@@ -196,3 +197,17 @@ def test_json_paths_are_checked_and_located(tmp_path: Path) -> None:
 def test_port_without_start_is_located(tmp_path: Path) -> None:
     (problem,) = _target_problems(tmp_path, "name: bot\nrequest:" + TARGET.split("request:")[1])
     assert problem.startswith("bot.yaml:3:3: request.url: {port} is only known when")
+
+
+def test_conversation_placeholder_is_known_and_filled_for_every_request() -> None:
+    """`{conversation}` is the session id of a conversation turn, and empty otherwise."""
+    from gaplab.target.template import REQUEST_NAMES, RequestTemplate
+
+    assert "conversation" in REQUEST_NAMES
+    template = RequestTemplate(
+        "http://x/chat", {}, {"message": "{input}", "conversation_id": "{conversation}"}
+    )
+    turn = template.body({"input": "Hi", "conversation": "conv-kqx-482135"})
+    single = template.body({"input": "Hi", "conversation": ""})
+    assert turn == '{"message": "Hi", "conversation_id": "conv-kqx-482135"}'
+    assert single == '{"message": "Hi", "conversation_id": ""}'

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from gaplab.checks.attested import ATTESTED_CHECKS
 from gaplab.checks.base import Check, CheckContext, CheckResult, Undecided, Verdict
+from gaplab.checks.cost import COST_CHECKS
 from gaplab.checks.governance import GOVERNANCE_CHECKS
 from gaplab.checks.integration import INTEGRATION_CHECKS
 from gaplab.checks.observability import OBSERVABILITY_CHECKS
@@ -22,6 +23,7 @@ CHECKS: dict[str, Check] = {
     check.id: check
     for check in (
         *RESILIENCE_CHECKS,
+        *COST_CHECKS,
         *OBSERVABILITY_CHECKS,
         *SECURITY_CHECKS,
         *GOVERNANCE_CHECKS,

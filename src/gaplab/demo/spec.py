@@ -50,7 +50,6 @@ from gaplab.scenario.target_models import (
     StreamSpec,
     TargetFile,
 )
-from gaplab.target.template import REQUEST_NAMES
 
 __all__ = ["DEFENCES", "DEMO_DESCRIPTIONS", "DEMO_NAMES", "demo_target", "parse_demo_spec"]
 
@@ -139,11 +138,7 @@ def demo_target(spec: str, interface: str = "chat") -> TargetFile:
     if config is not None:
         command += config.to_args()
     numbers = config or HardenedConfig()  # naive declares the same caps, and keeps none
-    body = {"message": "{input}", "user_id": "{user}"}
-    # The lab names a conversation turn's id `{conversation}`; until its template knows the
-    # name, a target using it would not load, so the field is added only once it does.
-    if "conversation" in REQUEST_NAMES:
-        body["conversation_id"] = "{conversation}"
+    body = {"message": "{input}", "user_id": "{user}", "conversation_id": "{conversation}"}
     return TargetFile(
         name=spec,
         start=StartSpec(

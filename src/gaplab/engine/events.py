@@ -14,6 +14,9 @@ from gaplab.provider.journal import ProviderCall
 # What a user got: a normal answer, the declared fallback, a declared refusal (a safe "I
 # can't help with that"), a failure, or something that must never reach a user.
 OUTCOMES = ("ok", "degraded", "refused", "error", "unsafe")
+# How a streamed answer ended: its `done` event, the target's explicit error event, cut
+# short of both (the connection closed, or broke), or stalled until the user's patience ran out.
+STREAM_ENDS = ("done", "error_event", "cut", "stalled")
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,14 @@ class UserRequestFinished(Event):
     opted_out: bool = False
     excerpt: str = ""  # for `unsafe`: the offending passage of the answer
     disclosed: bool = False  # an ok answer carried the AI disclosure the target declares
+    conversation: str = ""  # a conversation turn: the session's id and the turn (1-based)
+    turn: int = 0
+    input_tokens: int = 0  # the input's size as the lab counted it (0: a short input)
+    # A streamed answer (`response.stream`), read as a browser reads it: seconds to the
+    # body's first byte, how the stream ended (STREAM_ENDS) and how many events came.
+    ttfb: float | None = None
+    stream_end: str = ""
+    chunks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         # The journal's most frequent line: fields still at their default are left out.

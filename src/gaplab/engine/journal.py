@@ -14,19 +14,44 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from gaplab.engine.events import EVENT_TYPES, Event, ProviderCallRecorded
+from gaplab.provider.journal import ProviderCall
 
 JOURNAL_NAME = "events.jsonl"
 
 
 SHARED_TEXT = 200  # characters: texts this long are journaled once and referred to
 TEXT_KIND = "text"
+CALL_BASE_KIND = "call_base"
+# A journaled call leaves out every field still at its default, and the fields that are the
+# same for most calls of a run (its first call's, written once as a `call_base` line); both
+# come back when read. Its times are short already: the run clock counts microseconds.
+
+
+def _json_default(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+_CALL_DEFAULTS = {
+    f.name: _json_default(f.default) for f in fields(ProviderCall) if f.default is not MISSING
+} | {
+    f.name: _json_default(f.default_factory())
+    for f in fields(ProviderCall)
+    if f.default_factory is not MISSING
+}
+_BASE_FIELDS = (
+    "dialect", "path", "status", "outcome", "model_requested", "model_served", "stream",
+    "read_timeout", "user_agent", "finish_reason",
+)  # fmt: skip
+
+
+_KEEP = object()
 
 
 def _text_id(text: str) -> str:
@@ -39,6 +64,7 @@ class JournalWriter:
         self.path = path
         self._file: IO[str] | None = path.open("a", encoding="utf-8", buffering=1)
         self._written: set[str] = set()  # ids of the texts already in the journal
+        self._base: dict[str, Any] | None = None  # see CALL_BASE_KIND
 
     def __call__(self, event: Event) -> None:
         if self._file is None:
@@ -49,13 +75,26 @@ class JournalWriter:
         self._file.write(json.dumps(data, default=_default, separators=(",", ":")) + "\n")
 
     def _shared(self, call: dict[str, Any]) -> dict[str, Any]:
-        """The call with its long texts replaced by references (written first if new)."""
-        call = dict(call)
-        call["system_prompt"] = self._ref(call.get("system_prompt"))
-        call["messages"] = [
-            {**m, "content": self._ref(m.get("content"))} if isinstance(m, dict) else m
-            for m in call.get("messages", ())
-        ]
+        """The call with its long texts replaced by references (written first if new), and
+        the fields equal to the run's base or to their defaults left out."""
+        if self._base is None:
+            self._base = {k: call[k] for k in _BASE_FIELDS if k in call}
+            assert self._file is not None
+            line = {"kind": CALL_BASE_KIND, "call": self._base}
+            self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
+        base = self._base
+        call = {
+            k: v
+            for k, v in call.items()
+            if (base[k] != v if k in base else _CALL_DEFAULTS.get(k, _KEEP) != v)
+        }
+        if "system_prompt" in call:
+            call["system_prompt"] = self._ref(call["system_prompt"])
+        if "messages" in call:
+            call["messages"] = [
+                {**m, "content": self._ref(m.get("content"))} if isinstance(m, dict) else m
+                for m in call["messages"]
+            ]
         return call
 
     def _ref(self, text: Any) -> Any:
@@ -114,6 +153,7 @@ def read_journal(path: Path, skipped: list[SkippedLine] | None = None) -> Iterat
     line is refused here instead of failing later inside a check; the JSON form is the one
     `Event.to_dict` writes (and `event_from_dict` reads)."""
     texts: dict[str, str] = {}  # shared call texts, by id (see JournalWriter)
+    base: dict[str, Any] = {}  # the fields most calls share (see CALL_BASE_KIND)
     with path.open("rb") as file:
         for number, raw in enumerate(file, 1):
             try:
@@ -135,8 +175,11 @@ def read_journal(path: Path, skipped: list[SkippedLine] | None = None) -> Iterat
             if kind == TEXT_KIND and isinstance(data.get("text"), str):
                 texts[str(data.get("id"))] = data["text"]
                 continue
+            if kind == CALL_BASE_KIND and isinstance(data.get("call"), dict):
+                base = data["call"]
+                continue
             if kind == ProviderCallRecorded.kind and isinstance(data.get("call"), dict):
-                data["call"] = _resolved(data["call"], texts)
+                data["call"] = _resolved({**base, **data["call"]}, texts)
             cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
             if cls is None:
                 _skip(skipped, number, f"unknown event kind {kind!r}")
@@ -162,9 +205,11 @@ def _resolved(call: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
             return texts.get(value["$text"], "")
         return value
 
-    call["system_prompt"] = text(call.get("system_prompt"))
-    call["messages"] = [
-        {**m, "content": text(m.get("content"))} if isinstance(m, dict) else m
-        for m in call.get("messages", ())
-    ]
+    if "system_prompt" in call:
+        call["system_prompt"] = text(call["system_prompt"])
+    if "messages" in call:
+        call["messages"] = [
+            {**m, "content": text(m.get("content"))} if isinstance(m, dict) else m
+            for m in call["messages"]
+        ]
     return call

@@ -382,7 +382,9 @@ class LabRun:
     async def _apply(self, step: PlannedPhase) -> None:
         provider = self._parts.provider
         if provider is not None and step.provider_faults:
-            provider.set_faults(step.provider_faults)
+            # The phase's length: a latency ramp moves across it; rate limits set by the
+            # phase last as long as it does (`_clear` brings the profile's back).
+            provider.set_faults(step.provider_faults, span=step.phase.duration)
         network = self._parts.network
         if network is not None and step.network_faults:
             await network.apply(step.network_faults)

@@ -29,8 +29,9 @@ from aiohttp.tracing import Trace
 from gaplab.engine.clock import Clock
 from gaplab.engine.events import Event, UserRequestFinished
 from gaplab.load.inputs import UserInput
+from gaplab.load.stream import Observer, StreamRead, is_stream, read_stream
 from gaplab.scenario.target_models import TargetFile
-from gaplab.target.classify import Verdict, classify
+from gaplab.target.classify import Verdict, classify, classify_stream
 from gaplab.target.template import RequestTemplate, deep_merge, render
 from gaplab.target.unsafe import UnsafeDetector
 
@@ -45,7 +46,9 @@ class InFlight:
     given: UserInput | None = None
     opted_out: bool = False
 
-    def finished(self, now: float, verdict: Verdict, status: int) -> UserRequestFinished:
+    def finished(
+        self, now: float, verdict: Verdict, status: int, stream: StreamRead | None = None
+    ) -> UserRequestFinished:
         given = self.given
         # Built field by field into the instance dict: the frozen dataclass __init__ sets
         # its 18 fields one object.__setattr__ at a time, about 2 us on the hottest path of
@@ -57,7 +60,7 @@ class InFlight:
             user=self.user,
             phase=self.phase,
             started=self.started,
-            latency=now - self.started,
+            latency=round(now - self.started, 6),  # the clock counts microseconds
             outcome=verdict.outcome,
             status=status,
             detail=verdict.detail,
@@ -71,6 +74,12 @@ class InFlight:
             opted_out=self.opted_out,
             excerpt=verdict.excerpt,
             disclosed=verdict.disclosed,
+            conversation=given.conversation if given is not None else "",
+            turn=given.turn if given is not None else 0,
+            input_tokens=given.tokens if given is not None else 0,
+            ttfb=None if stream is None else stream.ttfb,
+            stream_end="" if stream is None else stream.end,
+            chunks=0 if stream is None else stream.chunks,
         )
         return event
 
@@ -150,6 +159,7 @@ class RequestClient:
     in_flight: dict[str, InFlight] = field(default_factory=dict)
     connections: dict[str, Connections] = field(default_factory=dict)
     stale_retries: int = 0  # keep-alive races retried (see exchange)
+    observe: Observer | None = None  # sees each streamed event's data (bench/load.py)
 
     def __post_init__(self) -> None:
         request = self.target.request
@@ -193,7 +203,12 @@ class RequestClient:
         """Send one AI request for user `index`; the awaitable ends when it finished.
         (A plain function handing back `exchange`: one coroutine frame less to resume at
         every step of every request.)"""
-        names = {"input": given.text, "user": user, "request_id": request_id}
+        names = {
+            "input": given.text,
+            "user": user,
+            "request_id": request_id,
+            "conversation": given.conversation,  # empty outside a conversation
+        }
         spec = self.target.request
         opted_out = index in self.opted_out
         template = self._opt_out_template if opted_out else self._template
@@ -212,6 +227,19 @@ class RequestClient:
             payload,
             headers,
             self.target.response,
+            self.detector,
+            flight.given,
+            flight.request_id,
+        )
+
+    def judge_stream(
+        self, flight: InFlight, streamed: StreamRead, headers: Mapping[str, str]
+    ) -> Verdict:
+        return classify_stream(
+            streamed,
+            headers,
+            self.target.response,
+            self.patience,
             self.detector,
             flight.given,
             flight.request_id,
@@ -239,20 +267,31 @@ class RequestClient:
             connections = self.connections[flight.phase] = Connections()
         _reused.set(False)
         answered = False
+        streamed: StreamRead | None = None
+        stream_spec = self.target.response.stream if flight.endpoint == "ai" else None
         try:
             try:
                 async with self._session.request(
                     method, url, headers=headers, data=data
                 ) as response:
                     answered = True
-                    payload = await response.read()
                     status = response.status
                     response_headers: Mapping[str, str] = response.headers
+                    if stream_spec is not None and is_stream(response, stream_spec):
+                        streamed = await read_stream(
+                            response, stream_spec, self.clock, flight.started, self.observe
+                        )
+                        payload = b""
+                    else:
+                        payload = await response.read()
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 if answered or not _reused.get():
                     raise
                 status, payload, response_headers = await self._resend(method, url, headers, data)
-            verdict = judge(flight, status, payload, response_headers)
+            if streamed is not None:
+                verdict = self.judge_stream(flight, streamed, response_headers)
+            else:
+                verdict = judge(flight, status, payload, response_headers)
         except TimeoutError:
             status, verdict = 0, Verdict("error", f"no answer within {self.patience:g}s")
         except aiohttp.ClientError as exc:
@@ -266,7 +305,7 @@ class RequestClient:
             self.in_flight.pop(flight.request_id, None)
         connections.finished += 1
         now = self.clock.now()
-        self.publish(flight.finished(now, verdict, status))
+        self.publish(flight.finished(now, verdict, status, streamed))
         return now
 
     async def _resend(

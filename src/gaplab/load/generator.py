@@ -1,5 +1,6 @@
 """The load generator the engine drives: closed users or open arrivals (as the scenario's
-`load:` says), the non-AI probes, and one shared request client.
+`load:` says), the greedy user when there is one, the non-AI probes, and one shared
+request client.
 
     generator = LoadGenerator(...)
     await generator.start(users, origin)   # origin: run clock when the timeline starts
@@ -19,6 +20,7 @@ from gaplab.load.arrival_plan import ArrivalPlan
 from gaplab.load.arrivals import ArrivalCounts, OpenArrivals
 from gaplab.load.client import Connections, RequestClient, opted_out_users
 from gaplab.load.closed import ClosedUsers
+from gaplab.load.greedy import GreedyUser
 from gaplab.load.inputs import InputMix
 from gaplab.load.probes import probe
 from gaplab.scenario.models import LoadSpec
@@ -80,6 +82,17 @@ class LoadGenerator:
                 self.client, mix, think=load.think, ramp=load.ramp, current_phase=current_phase
             )
         self._probes: list[asyncio.Task[None]] = []
+        greedy = load.greedy
+        self._greedy = (
+            None
+            if greedy is None
+            else GreedyUser(
+                self.client,
+                greedy,
+                mix if greedy.inputs is None else InputMix(greedy.inputs, seed),
+                current_phase,
+            )
+        )
 
     @property
     def open(self) -> bool:
@@ -100,6 +113,8 @@ class LoadGenerator:
             self._open.start(self._clock.now() if origin is None else origin)
         else:
             self.set_users(users)
+        if self._greedy is not None:
+            self._greedy.start()
 
     def set_users(self, users: int) -> None:
         """Closed users: grow or shrink the crowd (open arrivals follow their plan)."""
@@ -131,6 +146,8 @@ class LoadGenerator:
             await self._closed.stop()
         if self._open is not None:
             await self._open.stop()
+        if self._greedy is not None:
+            await self._greedy.stop()
         for task in self._probes:
             task.cancel()
         for task in self._probes:

@@ -125,7 +125,7 @@ class AnthropicWire:
             "content": content_blocks(done),
             "stop_reason": STOP_REASONS.get(done.finish_reason, "end_turn"),
             "stop_sequence": None,
-            "usage": usage_body(done.tokens_in, done.tokens_out),
+            "usage": usage_body(done.tokens_in, done.tokens_out, done.tokens_cached),
         }
 
     def speller(
@@ -153,12 +153,14 @@ def content_blocks(done: Completion) -> list[dict[str, Any]]:
     return blocks
 
 
-def usage_body(tokens_in: int, tokens_out: int) -> dict[str, Any]:
+def usage_body(tokens_in: int, tokens_out: int, tokens_cached: int = 0) -> dict[str, Any]:
+    """Anthropic's usage: `input_tokens` are the ones *not* read from the cache (the mock
+    bills no cache writes, so `cache_creation_input_tokens` stays 0)."""
     return {
-        "input_tokens": tokens_in,
+        "input_tokens": tokens_in - tokens_cached,
         "output_tokens": tokens_out,
         "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_read_input_tokens": tokens_cached,
         "service_tier": "standard",
     }
 
@@ -182,7 +184,7 @@ class AnthropicStreamSpeller:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": usage_body(self._done.tokens_in, 1),
+            "usage": usage_body(self._done.tokens_in, 1, self._done.tokens_cached),
         }
         return _event("message_start", {"type": "message_start", "message": message}) + _event(
             "ping", {"type": "ping"}

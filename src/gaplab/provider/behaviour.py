@@ -18,6 +18,7 @@ from gaplab.provider.answers import compose_answer, request_rng, token_chunks, t
 from gaplab.provider.calls import ChatRequest, Completion
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.injection import find_injection
+from gaplab.provider.json_answers import json_answer
 from gaplab.provider.profiles import ModelSpec
 from gaplab.provider.tokens import content_text, count_messages, count_tokens
 from gaplab.provider.tools import after_tool_result, arguments_for, tool_result_text, tool_to_call
@@ -51,7 +52,8 @@ def build_completion(
     wanted: dict[str, ProviderFault] = {f.behaviour: f for f in faults if f.behaviour}
     limit = min(request.max_tokens or spec.max_output, spec.max_output)
     if "content_filter" in wanted:
-        return Completion(served, [""], "content_filter", tokens_in, 0, [[]])
+        filtered = {"bad_output": "content_filter"}
+        return Completion(served, [""], "content_filter", tokens_in, 0, [[]], planted=filtered)
     if "refusal" in wanted:
         refusal_chunks = list(token_chunks(REFUSAL_TEXT))
         return Completion(
@@ -62,9 +64,10 @@ def build_completion(
             count_tokens(REFUSAL_TEXT),
             [refusal_chunks],
             refusal=REFUSAL_TEXT,
+            planted={"bad_output": "refusal"},
         )
     if "empty" in wanted:
-        return Completion(served, [""], "stop", tokens_in, 0, [[]])
+        return Completion(served, [""], "stop", tokens_in, 0, [[]], planted={"bad_output": "empty"})
     tool = tool_to_call(request)
     if tool is not None and "obey_injection" not in wanted:
         arguments = arguments_for(tool, request.question, seed)
@@ -82,9 +85,13 @@ def build_completion(
             tokens,
             [[]],
             tool_calls=[(call_id, tool.name, arguments)],
+            planted={"bad_output": "invalid_tool_args"} if "invalid_tool_args" in wanted else {},
         )
 
     planted: dict[str, str] = {}
+    for name in ("length", "invalid_json"):
+        if name in wanted:
+            planted["bad_output"] = name
     texts, all_chunks, finish = [], [], "stop"
     for choice in range(max(1, request.n)):
         text = _answer_text(request, spec, served, seed, choice, wanted, planted)
@@ -130,7 +137,14 @@ def _answer_text(
         suffix.append(_huge(text, wanted["huge_output"].huge_tokens))
     text = " ".join([*prefix, text, *suffix])
     if request.json_mode or "invalid_json" in wanted:
-        text = json.dumps({"answer": text})
+        text = json_answer(
+            text,
+            request.question,
+            request.system_prompt,
+            request.json_schema,
+            seed,
+            spec.behaviour.format if request.json_mode else "plain",
+        )
         if "invalid_json" in wanted:
             text = text[: max(12, len(text) // 2)]  # unterminated: not parseable
     return text

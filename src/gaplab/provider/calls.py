@@ -40,6 +40,7 @@ class ChatRequest:
     n: int = 1
     stop: tuple[str, ...] = ()
     json_mode: bool = False
+    json_schema: dict[str, Any] | None = None  # response_format json_schema's `schema`
     tool_choice: str | None = None  # "auto" | "none" | "required" | "function:<name>"
     seed: int | None = None  # OpenAI's `seed`: same seed, same answer; another, another
 
@@ -79,3 +80,4 @@ class Completion:
     tool_calls: list[tuple[str, str, str]] = field(default_factory=list)  # id, name, args
     refusal: str | None = None
     planted: dict[str, str] = field(default_factory=dict)
+    tokens_cached: int = 0  # of tokens_in, read from the prompt cache (provider.prompt_cache)

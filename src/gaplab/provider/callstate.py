@@ -20,6 +20,7 @@ from gaplab.provider.journal import ProviderCall
 from gaplab.provider.pacer import StreamPacer
 from gaplab.provider.pacer_pool import PacerPool
 from gaplab.provider.profiles import ModelSpec, ProviderProfile
+from gaplab.provider.prompt_cache import PromptCache
 from gaplab.provider.ratelimit import RateWindow
 from gaplab.provider.recorder import JournalView
 from gaplab.provider.schedule import FaultSchedule
@@ -90,7 +91,9 @@ class CallLog:
     tools: tuple[dict[str, Any], ...] = ()
     finish_reason: str | None = None
     planted: dict[str, str] = field(default_factory=dict)
+    tokens_cached: int = 0
     extra_headers: dict[str, str] = field(default_factory=dict)  # rate-limit headers
+    retry_after: float | None = None  # the wait an error told the caller (seconds)
 
     def take_request(self, chat: ChatRequest) -> None:
         self.model_requested = chat.model
@@ -132,6 +135,8 @@ class CallLog:
             tools=self.tools,
             finish_reason=self.finish_reason,
             planted=self.planted,
+            tokens_cached=self.tokens_cached,
+            retry_after=self.retry_after,
         )
 
 
@@ -150,10 +155,23 @@ class ProviderState:
         self._ids = random.Random(f"ids:{seed}")
         self._draws = random.Random(f"latency:{seed}")
         self.rate_window = RateWindow(profile.rate_limits)
+        self.prompt_cache = PromptCache(clock.now)
         self.pacer: StreamPacer | PacerPool = StreamPacer()
 
-    def set_faults(self, faults: Sequence[ProviderFault]) -> None:
-        self.schedule.replace(faults, self.clock.now())
+    def set_faults(self, faults: Sequence[ProviderFault], span: float | None = None) -> None:
+        """Replace the active faults (`span`: how long they are meant to last, for ramps).
+        A `rate_limits` fault replaces the limits it names for as long as it is active; the
+        profile's come back, with a fresh window, when it goes."""
+        had = self.schedule.rate_limits
+        self.schedule.replace(faults, self.clock.now(), span)
+        limits = self.schedule.rate_limits
+        if limits is not None:
+            merged = self.profile.rate_limits.model_copy(
+                update=limits.model_dump(exclude_none=True)
+            )
+            self.rate_window = RateWindow(merged)
+        elif had is not None:
+            self.rate_window = RateWindow(self.profile.rate_limits)
 
     def begin_call(self, dialect: str, request: web.Request) -> CallLog:
         headers = request.headers
@@ -182,13 +200,14 @@ class ProviderState:
     def fault_latency(self, faults: Sequence[ProviderFault]) -> float:
         total = 0.0
         for fault in faults:
-            if not fault.latency:
+            latency = fault.fixed_latency()
+            if not latency:
                 continue
             if fault.distribution == "lognormal":
-                total += fault.latency * math.exp(fault.sigma * self._draws.gauss(0.0, 1.0))
+                total += latency * math.exp(fault.sigma * self._draws.gauss(0.0, 1.0))
             else:
                 jitter = fault.jitter or 0.0
-                total += max(0.0, fault.latency + self._draws.uniform(-jitter, jitter))
+                total += max(0.0, latency + self._draws.uniform(-jitter, jitter))
         return total
 
     def default_message(self, log: CallLog, fault: ProviderFault) -> str | None:

@@ -27,7 +27,7 @@ from gaplab.provider.openai_wire import openai_finish
 from gaplab.provider.pacer_pool import StreamWorkerLost
 from gaplab.provider.profiles import ModelSpec
 from gaplab.provider.ratelimit import anthropic_headers, openai_headers
-from gaplab.provider.schedule import CallFacts
+from gaplab.provider.schedule import CallFacts, first_reference
 from gaplab.provider.stream import MIN_SLEEP, send_stream, send_whole, stream_rate
 
 
@@ -78,7 +78,13 @@ async def _serve(
 ) -> web.StreamResponse:
     try:
         chat = await _parse(wire, request, log)
-        facts = CallFacts(wire.dialect, chat.model, chat.correlation_user())
+        facts = CallFacts(
+            wire.dialect,
+            chat.model,
+            chat.correlation_user(),
+            log.retry_count,
+            first_reference(chat.question) if state.schedule.wants_references else None,
+        )
         faults = state.schedule.firing(facts, state.clock.now())
         log.fault = "; ".join(f.describe() for f in faults) or None
         spec = _served_model(state, chat, faults, log)
@@ -99,7 +105,11 @@ async def _serve(
             await asyncio.sleep(delay)
         assert log.model_served is not None
         done = build_completion(chat, spec, log.model_served, state.seed, log.tokens_in, faults)
-        log.tokens_out, log.cost_usd = done.tokens_out, spec.cost(done.tokens_in, done.tokens_out)
+        if spec.caches_prompts:
+            done.tokens_cached = state.prompt_cache.read(chat, spec.id, log.tokens_in)
+        log.tokens_cached = done.tokens_cached
+        log.tokens_out = done.tokens_out
+        log.cost_usd = spec.cost(done.tokens_in, done.tokens_out, done.tokens_cached)
         log.planted = done.planted
         log.finish_reason = _spelled_finish(wire, done.finish_reason)
         rate = stream_rate(state.profile.latency_of(spec).tokens_per_second, faults)
@@ -170,7 +180,10 @@ def _admit(
         log.extra_headers.update(openai_headers(admission))
     if admission.admitted:
         return
+    if state.schedule.rate_limits is not None:  # the phase's limits did it: the fault's hit
+        log.fault = "; ".join(filter(None, (log.fault, state.schedule.rate_refused())))
     wait = max(0.001, admission.retry_after)
+    log.retry_after = float(math.ceil(wait))  # the later of the two hints below
     exceeded = admission.exceeded or "requests"  # always set when a call is refused
     limit = admission.meters[exceeded].limit
     unit = _RATE_UNITS[exceeded]
@@ -200,9 +213,10 @@ async def apply_error_faults(
             if fault.retry_after is not None:
                 headers["retry-after"] = f"{math.ceil(fault.retry_after):d}"
                 headers["retry-after-ms"] = f"{fault.retry_after * 1000:.0f}"
+                log.retry_after = float(math.ceil(fault.retry_after))  # the later hint
             if fault.should_retry is not None:
                 headers["x-should-retry"] = str(fault.should_retry).lower()
-            if fault.latency:
+            if fault.fixed_latency():
                 await asyncio.sleep(state.fault_latency(faults))
             message = (
                 fault.message

@@ -1,6 +1,7 @@
 """The control API under `/_lab/`: health, the active faults, and the journal.
 
-`PUT /_lab/faults` (or POST) takes a JSON list of ProviderFault objects and replaces the
+`PUT /_lab/faults` (or POST) takes a JSON list of ProviderFault objects (or
+`{"faults": [...], "span": seconds}`, the span a latency ramp moves across) and replaces the
 active set; `DELETE /_lab/faults` clears it; `GET /_lab/journal?since=N&limit=M` pages
 through recorded calls with a cursor; `GET /_lab/health` says the provider is up.
 
@@ -23,9 +24,11 @@ from gaplab.loopback_guard import refusal
 from gaplab.provider.callstate import ProviderState
 from gaplab.provider.faults import ProviderFault
 from gaplab.provider.pacer_pool import PacerPool
+from gaplab.scenario.durations import Duration
 
 CONTROL_PREFIX = "/_lab"
 _FAULTS = TypeAdapter(list[ProviderFault])
+_SPAN = TypeAdapter(Duration)
 _WITH_BODY = {"POST", "PUT", "PATCH"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -85,18 +88,20 @@ def add_control_routes(
             raw: Any = await request.json()
         except json.JSONDecodeError as exc:
             return web.json_response({"error": f"invalid JSON: {exc}"}, status=400)
+        span: Any = None
         if isinstance(raw, dict) and "faults" in raw:
-            raw = raw["faults"]
+            raw, span = raw["faults"], raw.get("span")
         if isinstance(raw, dict):
             raw = [raw]
         try:
             faults = _FAULTS.validate_python(raw)
+            seconds = None if span is None else _SPAN.validate_python(span)
         except ValidationError as exc:
             errors = [
                 {"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)
             ]
             return web.json_response({"error": "invalid faults", "details": errors}, status=422)
-        state.set_faults(faults)
+        state.set_faults(faults, seconds)
         return web.json_response(_faults_payload(state))
 
     async def clear_faults(_: web.Request) -> web.Response:

@@ -119,7 +119,6 @@ async def _serve(
                 code="context_length_exceeded",
                 param="input",
             )
-        log.cost_usd = spec.cost(log.tokens_in, 0)
         await apply_error_faults(state, wire, faults, log)
         await asyncio.sleep(state.fault_latency(faults))
         as_base64 = body.get("encoding_format") == "base64"
@@ -136,6 +135,7 @@ async def _serve(
             "model": spec.id,
             "usage": {"prompt_tokens": log.tokens_in, "total_tokens": log.tokens_in},
         }
+        log.cost_usd = spec.cost(log.tokens_in, 0)  # billed when answered, never for an error
         log.status = 200
         log.t_first_byte = state.clock.now()
         return web.Response(

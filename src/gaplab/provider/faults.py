@@ -2,8 +2,11 @@
 control API.
 
 A fault is what the provider does to a matching call (answer with an error, add latency,
-hang); the scheduling fields (`probability`, `first`, `every`, `match`) decide which calls
-match. Decisions are drawn from the run's seeded RNG so a run is reproducible.
+hang, change the model's answer) or to the provider as a whole for its phase (`rate_limits`);
+the scheduling fields (`probability`, `first`, `every`, `first_attempt`, `match`, `after`)
+decide which calls match. Decisions are drawn from the run's seeded RNG so a run is
+reproducible. A latency may be a ramp (`{from: 500ms, to: 8s}`) across the span the fault is
+set for (the phase's length, which the engine passes when it sets the faults).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gaplab.provider.profiles import RateLimits
 from gaplab.scenario.durations import Duration
 
 StreamFault = Literal[
@@ -36,6 +40,32 @@ _FAILING_STREAM_FAULTS = frozenset(
     {"cut", "stall", "malformed_json", "half_line", "error_event", "wrong_order"}
 )
 _ASSUMED_ANSWER_TOKENS = 100  # for `slowness` of a slowed stream: a typical answer's length
+_P99_Z = 2.326  # the standard normal's 99th percentile: a log-normal latency's p99 factor
+BAD_OUTPUTS = frozenset(
+    {"length", "content_filter", "refusal", "empty", "invalid_json", "invalid_tool_args"}
+)
+
+
+class LatencyRamp(BaseModel):
+    """A latency that moves linearly from `from` to `to` across the span the fault is set
+    for (a phase: the engine passes its length), then holds `to`. `over` sets the span
+    itself; without either the ramp takes 60 s."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: Duration = Field(alias="from")
+    end: Duration = Field(alias="to")
+    over: Duration | None = Field(default=None, gt=0)
+
+    def at(self, elapsed: float, span: float | None) -> float:
+        """The latency `elapsed` seconds after the fault was set."""
+        length = self.over or span or 60.0
+        share = min(1.0, max(0.0, elapsed / length))
+        return self.start + (self.end - self.start) * share
+
+    def describe(self) -> str:
+        over = f" over {self.over:g}s" if self.over else ""
+        return f"latency ramp {self.start:g}s→{self.end:g}s{over}"
 
 
 class FaultMatch(BaseModel):
@@ -59,7 +89,9 @@ class ProviderFault(BaseModel):
     )
     message: str | None = None
     retry_after: Duration | None = None
-    latency: Duration | None = None
+    latency: LatencyRamp | Duration | None = Field(
+        default=None, description="added time to first byte, or a ramp {from, to}"
+    )
     jitter: Duration | None = None
     hang: bool = False
     should_retry: bool | None = Field(
@@ -84,10 +116,19 @@ class ProviderFault(BaseModel):
     model_swap: str | None = Field(
         default=None, description="serve this model (id or alias) instead of the one asked for"
     )
+    rate_limits: RateLimits | None = Field(
+        default=None,
+        description="the provider's rate limits for this phase (the profile's come back after)",
+    )
 
     probability: float = Field(default=1.0, ge=0.0, le=1.0)
     first: int | None = Field(default=None, ge=1, description="only the first N matching calls")
     every: int | None = Field(default=None, ge=1, description="only every Nth matching call")
+    first_attempt: bool = Field(
+        default=False,
+        description="only each request's first attempt (x-stainless-retry-count 0, else the "
+        "first call naming the request's reference)",
+    )
     match: FaultMatch | None = None
     after: Duration | None = Field(
         default=None, description="only from this long after the fault was set (e.g. a model swap)"
@@ -102,11 +143,19 @@ class ProviderFault(BaseModel):
             self.stream,
             self.behaviour,
             self.model_swap,
+            self.rate_limits,
         )
         if all(effect is None for effect in effects) and not self.hang:
             raise ValueError(
                 "a provider fault needs one of: error, latency, hang, token_rate, "
-                "stream, behaviour, model_swap"
+                "stream, behaviour, model_swap, rate_limits"
+            )
+        if self.rate_limits is not None and (
+            sum(effect is not None for effect in effects) > 1 or self.hang or self.scoped
+        ):
+            raise ValueError(
+                "rate_limits sets the provider's limits for the phase: give it alone in its "
+                "fault, without other effects or scheduling (probability, first, match...)"
             )
         if self.hang and self.error is not None:
             raise ValueError("hang and error cannot be combined: a hung call never answers")
@@ -122,8 +171,9 @@ class ProviderFault(BaseModel):
 
     @property
     def is_outage(self) -> bool:
-        """True when matching calls fail or never answer (not merely slow)."""
-        if self.hang or self.stream in _FAILING_STREAM_FAULTS:
+        """True when matching calls fail or never answer (not merely slow); a phase's rate
+        limits count: the calls past them fail."""
+        if self.hang or self.stream in _FAILING_STREAM_FAULTS or self.rate_limits is not None:
             return True
         return self.error is not None and (self.error >= 500 or self.error == 429)
 
@@ -132,7 +182,12 @@ class ProviderFault(BaseModel):
         """Seconds of latency this fault adds to a matching call (`math.inf` for a hang)."""
         if self.hang or self.stream == "stall":
             return math.inf
-        slowness = self.latency or 0.0
+        latency = self.latency
+        slowness = max(latency.start, latency.end) if isinstance(latency, LatencyRamp) else 0.0
+        if isinstance(latency, float | int):
+            slowness = float(latency)
+            if self.distribution == "lognormal":  # its p99, not its median
+                slowness *= math.exp(_P99_Z * self.sigma)
         if self.token_rate is not None:
             slowness += _ASSUMED_ANSWER_TOKENS / self.token_rate
         return slowness
@@ -145,7 +200,9 @@ class ProviderFault(BaseModel):
             parts.append(f"error {self.error}" + (f" {self.code}" if self.code else ""))
         if self.retry_after is not None:
             parts.append(f"retry-after {self.retry_after:g}s")
-        if self.latency is not None:
+        if isinstance(self.latency, LatencyRamp):
+            parts.append(self.latency.describe())
+        elif self.latency is not None:
             jitter = f"±{self.jitter:g}s" if self.jitter else ""
             shape = f" log-normal σ={self.sigma:g}" if self.distribution == "lognormal" else ""
             parts.append(f"latency {self.latency:g}s{jitter}{shape}")
@@ -157,6 +214,11 @@ class ProviderFault(BaseModel):
             parts.append(f"behaviour {self.behaviour}")
         if self.model_swap is not None:
             parts.append(f"model swap to {self.model_swap}")
+        if self.rate_limits is not None:
+            limits = self.rate_limits.model_dump(exclude_none=True)
+            parts.append(
+                "rate limits " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in limits.items())
+            )
         if self.should_retry is not None:
             parts.append(f"x-should-retry {str(self.should_retry).lower()}")
         return "provider: " + ", ".join(parts) + self.describe_scope()
@@ -177,7 +239,16 @@ class ProviderFault(BaseModel):
             scope.append(f"first {self.first} calls")
         if self.every is not None:
             scope.append(f"every {_ordinal(self.every)} call")
+        if self.first_attempt:
+            scope.append("first attempt of each request")
         return f" [{', '.join(scope)}]" if scope else ""
+
+    def fixed_latency(self) -> float:
+        """The latency to add now (a ramp's current value is filled in by the schedule)."""
+        latency = self.latency
+        if isinstance(latency, LatencyRamp):
+            return latency.start
+        return latency or 0.0
 
     @property
     def scoped(self) -> bool:

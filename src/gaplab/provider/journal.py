@@ -38,7 +38,9 @@ class ProviderCall:
     tools: tuple[dict[str, Any], ...] = ()  # tool definitions the caller offered
     finish_reason: str | None = None  # as the dialect spelled it (stop, length, end_turn...)
     planted: dict[str, str] = field(default_factory=dict)  # what the lab put in the answer:
-    # canary, system_prompt, exfil_url, pii.name/email/phone (ground truth for the checks)
+    # canary, system_prompt, exfil_url, pii.name/email/phone, bad_output (ground truth)
+    tokens_cached: int = 0  # of tokens_in, read from the prompt cache (billed at its price)
+    retry_after: float | None = None  # an error's wait: the later of retry-after(-ms) sent
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: fields hold JSON-ready values, and asdict's deep copy of the

@@ -97,8 +97,18 @@ def parse_chat_request(body: Any) -> ChatRequest:
         tool_choice=_tool_choice(body.get("tool_choice")),
         json_mode=isinstance(response_format, dict)
         and response_format.get("type") in ("json_object", "json_schema"),
+        json_schema=_schema_of(response_format),
         seed=seed,
     )
+
+
+def _schema_of(response_format: Any) -> dict[str, Any] | None:
+    """The `schema` of a `json_schema` response format, if one is given."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    wrapper = response_format.get("json_schema")
+    schema = wrapper.get("schema") if isinstance(wrapper, dict) else None
+    return schema if isinstance(schema, dict) else None
 
 
 def _tool_choice(choice: Any) -> str | None:
@@ -168,7 +178,7 @@ def completion_body(done: Completion, request_id: str, created: int) -> dict[str
         "model": done.model,
         "system_fingerprint": "fp_gaplab",
         "choices": choices,
-        "usage": usage_body(done.tokens_in, done.tokens_out),
+        "usage": usage_body(done.tokens_in, done.tokens_out, done.tokens_cached),
         "service_tier": "default",
     }
 
@@ -178,12 +188,13 @@ def openai_finish(reason: str) -> str:
     return "stop" if reason == "refusal" else reason
 
 
-def usage_body(tokens_in: int, tokens_out: int) -> dict[str, Any]:
+def usage_body(tokens_in: int, tokens_out: int, tokens_cached: int = 0) -> dict[str, Any]:
+    """OpenAI's usage: `prompt_tokens` includes the `cached_tokens` read from the cache."""
     return {
         "prompt_tokens": tokens_in,
         "completion_tokens": tokens_out,
         "total_tokens": tokens_in + tokens_out,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": tokens_cached, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
@@ -262,10 +273,10 @@ class ChunkWriter:
             [{"index": index, "delta": {}, "logprobs": None, "finish_reason": reason}]
         )
 
-    def usage(self, tokens_in: int, tokens_out: int) -> bytes:
+    def usage(self, tokens_in: int, tokens_out: int, tokens_cached: int = 0) -> bytes:
         if not self._include_usage:
             return b""
-        return self._event([], usage_body(tokens_in, tokens_out))
+        return self._event([], usage_body(tokens_in, tokens_out, tokens_cached))
 
     @staticmethod
     def done() -> bytes:
@@ -342,7 +353,8 @@ class OpenAIStreamSpeller:
             self._writer.finish(openai_finish(done.finish_reason), index)
             for index in range(len(done.texts))
         )
-        return finishes + self._writer.usage(done.tokens_in, done.tokens_out) + self._writer.done()
+        usage = self._writer.usage(done.tokens_in, done.tokens_out, done.tokens_cached)
+        return finishes + usage + self._writer.done()
 
     def error(self, body: dict[str, Any]) -> bytes:
         return self._writer.error(body)

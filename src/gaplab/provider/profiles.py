@@ -53,13 +53,31 @@ class ModelSpec(BaseModel):
     max_output: int = Field(default=16_384, gt=0)
     price_input: float = Field(default=0.0, ge=0, description="USD per million input tokens")
     price_output: float = Field(default=0.0, ge=0, description="USD per million output tokens")
+    price_cached_input: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD per million input tokens read from the prompt cache; unset: the "
+        "model does no prompt caching (gaplab.provider.prompt_cache)",
+    )
     latency: LatencyProfile | None = None
     behaviour: Behaviour = Behaviour()
     embedding: bool = Field(default=False, description="an embeddings model")
     dimensions: int = Field(default=1536, gt=0, description="embedding size when embedding")
 
-    def cost(self, tokens_in: int, tokens_out: int) -> float:
-        return (tokens_in * self.price_input + tokens_out * self.price_output) / 1_000_000
+    @property
+    def caches_prompts(self) -> bool:
+        return self.price_cached_input is not None
+
+    def cost(self, tokens_in: int, tokens_out: int, tokens_cached: int = 0) -> float:
+        """USD for one call: `tokens_in` prompt tokens, of which `tokens_cached` were read
+        from the prompt cache (billed at `price_cached_input`), and `tokens_out`."""
+        cached_price = self.price_input
+        if self.price_cached_input is not None:
+            cached_price = self.price_cached_input
+        fresh = tokens_in - tokens_cached
+        return (
+            fresh * self.price_input + tokens_cached * cached_price + tokens_out * self.price_output
+        ) / 1_000_000
 
 
 class RateLimits(BaseModel):

@@ -1,19 +1,37 @@
-"""Which active faults fire for a call: match filters, first-N, every-Nth and probability.
+"""Which active faults fire for a call: match filters, first-N, every-Nth, first attempts
+and probability; a latency ramp's value at the call's moment; the phase's rate limits.
 
 Each fault keeps its own counter of matching calls and its own RNG seeded by (run seed,
 position, description), so a run with the same seed and the same call order draws the same
 decisions. Replacing the active set resets every counter.
+
+`first_attempt` picks each request's first attempt: by the SDK's `x-stainless-retry-count`
+(0) when the call sends one, else the first call naming the request's reference (the lab's
+case reference, `KQX-482135`, in the last user turn), else every call counts as a first.
+A `rate_limits` fault fires on no call by itself: it counts every call as matched and each
+call its limits refused (a 429) as hit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gaplab.provider.faults import ProviderFault
+from gaplab.provider.faults import LatencyRamp, ProviderFault
 from gaplab.provider.journal import ProviderCall
+from gaplab.provider.profiles import RateLimits
+
+# The lab's request reference (gaplab.load.inputs.reference.REFERENCE_RE), kept here so the
+# provider depends on nothing of the load generator.
+_REFERENCE = re.compile(r"\b[A-Z]{3}-\d{6}\b")
+
+
+def first_reference(text: str) -> str | None:
+    found = _REFERENCE.search(text)
+    return found.group(0) if found else None
 
 
 @dataclass(frozen=True)
@@ -23,6 +41,8 @@ class CallFacts:
     dialect: str
     model: str | None
     user: str | None
+    retry_count: int | None = None  # x-stainless-retry-count, when sent
+    reference: str | None = None  # the request reference in the last user turn, if any
 
 
 @dataclass
@@ -32,18 +52,42 @@ class _Armed:
     set_at: float
     matched: int = 0
     fired: int = 0
+    references: set[str] = field(default_factory=set)  # first attempts seen (first_attempt)
 
 
 @dataclass
 class FaultSchedule:
     seed: int = 1
     _armed: list[_Armed] = field(default_factory=list)
+    span: float | None = None  # how long the active set is meant to last (a phase)
 
-    def replace(self, faults: Sequence[ProviderFault], now: float) -> None:
+    def replace(
+        self, faults: Sequence[ProviderFault], now: float, span: float | None = None
+    ) -> None:
+        self.span = span
         self._armed = [
             _Armed(fault, _fault_rng(self.seed, index, fault), now)
             for index, fault in enumerate(faults)
         ]
+
+    @property
+    def wants_references(self) -> bool:
+        """True when some active fault picks first attempts (worth reading references)."""
+        return any(a.fault.first_attempt for a in self._armed)
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The limits a `rate_limits` fault sets for this phase, if one is active."""
+        return next((a.fault.rate_limits for a in self._armed if a.fault.rate_limits), None)
+
+    def rate_refused(self) -> str:
+        """The phase's rate limits refused a call: a hit of the fault that set them, whose
+        description is returned (for the call's journal record)."""
+        for armed in self._armed:
+            if armed.fault.rate_limits is not None:
+                armed.fired += 1
+                return armed.fault.describe()
+        return ""
 
     @property
     def faults(self) -> list[ProviderFault]:
@@ -54,9 +98,14 @@ class FaultSchedule:
         fired: list[ProviderFault] = []
         for armed in self._armed:
             fault = armed.fault
+            if fault.rate_limits is not None:
+                armed.matched += 1  # every call meets the phase's limits; hits are refusals
+                continue
             if not matches(fault, facts):
                 continue
             if fault.after is not None and now - armed.set_at < fault.after:
+                continue
+            if fault.first_attempt and not _first_attempt(armed, facts):
                 continue
             armed.matched += 1
             if fault.first is not None and armed.matched > fault.first:
@@ -67,11 +116,25 @@ class FaultSchedule:
             if armed.rng.random() >= fault.probability:
                 continue
             armed.fired += 1
+            if isinstance(fault.latency, LatencyRamp):  # its value now, as a plain latency
+                current = fault.latency.at(now - armed.set_at, self.span)
+                fault = fault.model_copy(update={"latency": current})
             fired.append(fault)
         return fired
 
     def counters(self) -> list[dict[str, int]]:
         return [{"matched": a.matched, "fired": a.fired} for a in self._armed]
+
+
+def _first_attempt(armed: _Armed, facts: CallFacts) -> bool:
+    if facts.retry_count is not None:
+        return facts.retry_count == 0
+    if facts.reference is None:
+        return True
+    if facts.reference in armed.references:
+        return False
+    armed.references.add(facts.reference)
+    return True
 
 
 def _fault_rng(seed: int, index: int, fault: ProviderFault) -> random.Random:
@@ -82,7 +145,7 @@ def _fault_rng(seed: int, index: int, fault: ProviderFault) -> random.Random:
 def facts_of(call: ProviderCall) -> CallFacts:
     """The facts scheduling saw for a journaled call (for checks judging scoped faults)."""
     user = call.correlation.get("user") or call.correlation.get("metadata.user_id")
-    return CallFacts(call.dialect, call.model_requested, user)
+    return CallFacts(call.dialect, call.model_requested, user, call.retry_count)
 
 
 def matches(fault: ProviderFault, facts: CallFacts) -> bool:

@@ -62,6 +62,7 @@ class MockProvider:
         # Memory holds the last `journal_capacity` calls; `journal_path` keeps them all.
         self._journal = JournalView(journal_capacity, on_call, spill_path=journal_path)
         self._pending_faults: Sequence[ProviderFault] = ()
+        self._pending_span: float | None = None
         self._state: ProviderState | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -72,7 +73,7 @@ class MockProvider:
         if self._runner is not None:
             raise RuntimeError("the mock provider is already started")
         state = ProviderState(self.profile, self.seed, self.clock, self._journal)
-        state.set_faults(self._pending_faults)
+        state.set_faults(self._pending_faults, self._pending_span)
         if self.stream_workers:
             pool = PacerPool(self.stream_workers)
             await pool.start()
@@ -163,11 +164,14 @@ class MockProvider:
 
     # -- faults and journal ----------------------------------------------------------------
 
-    def set_faults(self, faults: Sequence[ProviderFault]) -> None:
-        """Replace the active faults; their counters start again from zero."""
+    def set_faults(self, faults: Sequence[ProviderFault], span: float | None = None) -> None:
+        """Replace the active faults; their counters start again from zero. `span` is how
+        long they are meant to last (the engine passes the phase's length): a latency ramp
+        moves across it."""
         self._pending_faults = tuple(faults)
+        self._pending_span = span
         if self._state is not None:
-            self._state.set_faults(self._pending_faults)
+            self._state.set_faults(self._pending_faults, span)
 
     def clear_faults(self) -> None:
         self.set_faults(())

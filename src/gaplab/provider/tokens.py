@@ -12,6 +12,7 @@ by hand so counts are identical on every install and need no downloaded vocabula
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -55,15 +56,63 @@ def count_tokens(text: str) -> int:
         return 0
     if len(text) <= _CACHED_TEXT:
         return _count_cached(text)
-    return max(1, round(sum(piece_tokens(p) for p in _PIECE.findall(text))))
+    total = _words_centi(text)
+    if total is None:  # odd spacing somewhere: split the whole text
+        total = _segment_centi(text)
+    return max(1, round(total / 100))
 
 
 _CACHED_TEXT = 2048  # system prompts and questions repeat; long documents are not kept
+_MIN_REPEATS = 4  # per-word counting pays when a distinct word occurs this often on average
 
 
 @lru_cache(maxsize=8192)
 def _count_cached(text: str) -> int:
-    return max(1, round(sum(piece_tokens(p) for p in _PIECE.findall(text))))
+    return max(1, round(_segment_centi(text) / 100))
+
+
+@lru_cache(maxsize=65_536)
+def _piece_centi(piece: str) -> int:
+    """`piece_tokens` in hundredths, as an integer: sums are exact in any order."""
+    return round(piece_tokens(piece) * 100)
+
+
+def _segment_centi(text: str) -> int:
+    return sum(map(_piece_centi, _PIECE.findall(text)))
+
+
+@lru_cache(maxsize=65_536)
+def _word_centi(segment: str) -> int:
+    return _segment_centi(segment)
+
+
+def _words_centi(text: str) -> int | None:
+    """The weight of a long text, in hundredths, counted per distinct space-separated word.
+
+    A single space between two non-space characters always starts a piece (no piece holds
+    a space anywhere but first, and none starting before it can reach past it), so a text
+    is the sum of its first word and of " " + each later word; counting each distinct word
+    once (prose repeats its words) makes a 100,000-token document about four times as fast
+    to count as splitting it whole. None when a boundary is not of that kind (two spaces in
+    a row, a space next to a newline), where the caller splits the whole text instead."""
+    parts = text.split(" ")
+    first, last = parts[0], parts[-1]
+    counts = Counter(parts)
+    if len(counts) * _MIN_REPEATS > len(parts):
+        return None  # few words repeat (ids, encoded data): counting each would cost more
+    total = _word_centi(first)
+    counts[first] -= 1
+    for part, times in counts.items():
+        if not times:
+            continue
+        if not part:
+            return None
+        if part[0].isspace():  # only the first word may start with whitespace
+            return None
+        if part[-1].isspace() and not (part == last and times == 1):  # only the last may end so
+            return None
+        total += times * _word_centi(" " + part)
+    return total
 
 
 def content_text(content: Any) -> str:

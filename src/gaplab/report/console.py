@@ -15,6 +15,7 @@ from rich.text import Text
 from gaplab.checks.decide import STOPPED_HOW
 from gaplab.engine.events import OUTCOMES
 from gaplab.metrics.snapshot import Snapshot
+from gaplab.report.figures import usd
 from gaplab.report.model import verdict_headline
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "not_run": "dim"}
@@ -43,6 +44,13 @@ def _lab_progress(snapshot: Snapshot) -> str:
     return text
 
 
+def _cost_progress(snapshot: Snapshot) -> str:
+    """Dollars billed so far (the provider's count) and per AI request."""
+    requests = sum(snapshot.totals.values())
+    per_request = snapshot.cost_usd / requests if requests else None
+    return f" | {usd(snapshot.cost_usd)} ({usd(per_request)}/req)"
+
+
 def progress_line(snapshot: Snapshot) -> str:
     totals = snapshot.totals
     phase = snapshot.phase or snapshot.status
@@ -54,7 +62,8 @@ def progress_line(snapshot: Snapshot) -> str:
         f"{phase} ({faults}) | {snapshot.requests_per_second:5.1f} req/s | "
         f"ok {totals['ok']} degraded {totals['degraded']} refused {totals['refused']} "
         f"error {totals['error']} unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
-        f"provider {snapshot.provider_calls_per_second:.1f} calls/s{_lab_progress(snapshot)}"
+        f"provider {snapshot.provider_calls_per_second:.1f} calls/s{_cost_progress(snapshot)}"
+        f"{_lab_progress(snapshot)}"
     )
 
 
@@ -78,6 +87,30 @@ def lab_line(report: dict[str, Any]) -> str | None:
             f"; arrivals {arrivals['planned']:,} planned, {arrivals['started']:,} started, "
             f"{arrivals['dropped']:,} dropped (max_in_flight), {arrivals['missed']:,} missed; "
             f"schedule slip p50 {_report_ms(slip['p50'])}, p99 {_report_ms(slip['p99'])}"
+        )
+    return text
+
+
+def cost_line(report: dict[str, Any]) -> str | None:
+    """What the run cost and what it would cost at scale, in one line (None: nothing was
+    billed)."""
+    cost = report.get("cost")
+    if not cost:
+        return None
+    per, tokens, spend = cost["per_request"], cost["tokens"], cost["spend"]
+    scaled = spend["at_volume"]
+    text = (
+        f"cost: {usd(cost['total_usd'])} for {per['requests']:,} requests "
+        f"(mean {usd(per['mean_usd'])}, p95 {usd(per['p95_usd'])}, max {usd(per['max_usd'])}); "
+        f"{tokens['in']:,} tokens in ({tokens['cached']:,} cached), {tokens['out']:,} out; "
+        f"{usd(spend['usd_per_hour'])}/hour at this volume, {usd(scaled['usd_per_hour'])}/hour "
+        f"and {usd(scaled['usd_per_month'])}/month at {scaled['volume']:g}×"
+    )
+    monthly = spend.get("monthly")
+    if monthly:
+        text += (
+            f"; {usd(monthly['usd_per_month'])}/month at {monthly['daily_requests']:,} "
+            "requests a day"
         )
     return text
 
@@ -125,6 +158,9 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
         verdict_headline(report), style="bold green" if verdict["ready"] else "bold red"
     )
     lines: list[Any] = [phases, table]
+    cost = cost_line(report)
+    if cost is not None:
+        lines.append(Text(cost))
     lab = lab_line(report)
     if lab is not None:
         lines.append(Text(lab, style="dim"))

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
 from gaplab.engine.events import FaultCoverage
+from gaplab.metrics.prices import declared_budget, prices_for, scenario_check_options
 from gaplab.metrics.snapshot import LabFigures, LatencySummary, Snapshot
 from gaplab.report.masking import Masker
 from gaplab.report.request_examples import example_requests
 from gaplab.report.series import run_cost, run_series
+from gaplab.scenario.target_models import TargetFile
 
 if TYPE_CHECKING:
     from gaplab.engine.record import RunRecord
@@ -118,10 +120,12 @@ def build_report(
     coverage: Sequence[FaultCoverage] = (),
     masker: Masker | None = None,
     record: RunRecord | None = None,
+    target_file: TargetFile | None = None,
 ) -> dict[str, Any]:
     """The report of a run. With a `masker`, personal data in summaries and evidence is
     masked (the journal keeps the raw record). With the `record`, what the human formats
-    draw is added: `series`, `cost` and each check's `example_requests`."""
+    draw is added: `series`, `cost` and each check's `example_requests`; the cost is priced
+    with the scenario's provider profile and judged by the `target_file`'s budget."""
     mask = masker or (Masker.for_record(record) if record is not None else Masker())
     document: dict[str, Any] = _clean(
         {
@@ -180,20 +184,27 @@ def build_report(
         }
     )
     if record is not None:
-        _add_record_parts(document, record, scorecard, mask)
+        _add_record_parts(document, record, scorecard, mask, scenario, target_file)
     document["verdict"]["headline"] = verdict_headline(document)
     return document
 
 
 def _add_record_parts(
-    document: dict[str, Any], record: RunRecord, scorecard: Scorecard, mask: Masker
+    document: dict[str, Any],
+    record: RunRecord,
+    scorecard: Scorecard,
+    mask: Masker,
+    scenario: dict[str, Any],
+    target_file: TargetFile | None,
 ) -> None:
     """Series, cost (gaplab.report.series) and example requests (.request_examples)."""
     examples = example_requests(record, scorecard.results, mask)
     for check in document["checks"]:
         check["example_requests"] = _clean(examples.get(check["id"], []))
     document["series"] = _clean(run_series(record))
-    document["cost"] = _clean(run_cost(record))
+    prices = prices_for(str(scenario.get("provider") or "openai"))
+    budget = declared_budget(target_file, scenario_check_options(scenario.get("checks") or ()))
+    document["cost"] = _clean(run_cost(record, prices, budget))
 
 
 def verdict_headline(report: dict[str, Any]) -> str:

@@ -41,13 +41,14 @@ def rebuild_report(
         raise InputError(f"{journal}: the run never started (no run_started event)")
     # A journal that ends without `run_finished`: the lab process died (SIGKILL, a crash).
     status = record.finished.status if record.finished else "aborted"
+    target = _read_target(run_dir / "target.json")
     scorecard = decide(
         scenario,
         record,
         record.started.sla,
         status=status,
         fail_under=fail_under,
-        target=_read_target(run_dir / "target.json"),
+        target=target,
     )
     return build_report(
         run_id=record.started.run_id,
@@ -61,6 +62,7 @@ def rebuild_report(
         coverage=record.coverage,
         masker=Masker.for_record(record),
         record=record,
+        target_file=target,
     )
 
 

@@ -3,9 +3,12 @@
 - `run_series`: per-second columns over the run: user outcomes by kind and latency
   percentiles of the AI requests that *finished* in each second, upstream calls that
   *arrived* in it, and the phase bands with their fault descriptions;
-- `run_cost`: cost per user request (the cost of the provider calls each one caused,
-  joined by `RunRecord.join()`), as mean, p50, p95, max and a histogram; None when no call
-  carried a cost.
+- `run_cost`: what the run cost, priced by the lab from the provider profile's price table
+  (`gaplab.metrics.cost`): per user request (the provider calls each one caused, joined by
+  `RunRecord.join()`) as mean, p50, p95, max and a histogram, per phase, the tokens, the
+  spend rate with its projections (10× the volume; a month at the declared daily
+  requests), the budget declared, and the prompt tokens per conversation turn; None when no
+  call was billed.
 
 Seconds are whole seconds on the run clock, the clock of every `*_s` time in the report.
 A second's latency percentiles are exact (nearest rank over its requests' latencies); the
@@ -19,9 +22,19 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
-from gaplab.checks.stats import percentile
 from gaplab.engine.events import OUTCOMES
 from gaplab.engine.record import RunRecord
+from gaplab.metrics.cost import (
+    PriceTable,
+    billed,
+    call_cost,
+    per_turn,
+    projection,
+    request_costs,
+    stats,
+    timeline_seconds,
+)
+from gaplab.metrics.prices import Budget
 
 COST_BINS = 20  # bars of the cost-per-request histogram
 
@@ -89,34 +102,44 @@ def _histogram(values: list[float]) -> dict[str, Any]:
     return {"edges_usd": [i * width for i in range(COST_BINS + 1)], "counts": counts}
 
 
-def _stats(values: list[float]) -> dict[str, Any]:
-    return {
-        "requests": len(values),
-        "mean_usd": sum(values) / len(values) if values else None,
-        "p50_usd": percentile(values, 50),
-        "p95_usd": percentile(values, 95),
-        "max_usd": max(values, default=None),
-    }
-
-
-def run_cost(record: RunRecord) -> dict[str, Any] | None:
+def run_cost(
+    record: RunRecord, prices: PriceTable | None = None, budget: Budget | None = None
+) -> dict[str, Any] | None:
     """Cost per AI request, overall and per phase (the phase a request started in). A
-    request that caused no call (a fallback served from cache, say) costs 0 and counts."""
-    if not any(c.cost_usd for c in record.calls):
+    request that caused no call (a fallback served from cache, say) costs 0 and counts.
+    Without `prices`, the dollars the provider journaled."""
+    calls = [(c, call_cost(c, prices)) for c in record.calls]
+    if not any(usd for _, usd in calls):
         return None
     join = record.join()
-    per_request = {
-        r.request_id: sum(c.cost_usd for c in join.calls_for(r.request_id)) for r in record.requests
-    }
-    values = list(per_request.values())
+    costs = request_costs(record, prices)
+    values = [c.usd for c in costs]
     by_phase: dict[str, list[float]] = defaultdict(list)
-    for request in record.requests:
-        by_phase[request.phase].append(per_request[request.request_id])
+    for cost in costs:
+        by_phase[cost.phase].append(cost.usd)
+    total = sum(usd for _, usd in calls)
+    budget = budget or Budget()
+    unjoined = {c.call_id for c in join.unjoined}
     return {
-        "total_usd": sum(c.cost_usd for c in record.calls),
+        "priced_by": f"{prices.name} profile" if prices is not None else "provider journal",
+        "total_usd": total,
+        "journal_usd": sum(c.cost_usd for c in record.calls),
         "unjoined_calls": len(join.unjoined),
-        "unjoined_usd": sum(c.cost_usd for c in join.unjoined),
-        "per_request": _stats(values),
-        "phases": {w.name: _stats(by_phase.get(w.name, [])) for w in record.phases},
+        "unjoined_usd": sum(usd for c, usd in calls if c.call_id in unjoined),
+        "tokens": {
+            "in": sum(c.tokens_in for c, usd in calls if usd),
+            "cached": sum(c.tokens_cached for c, usd in calls if usd),
+            "out": sum(c.tokens_out for c, usd in calls if usd),
+            "billed_calls": sum(1 for _, usd in calls if usd),
+            "refused_calls": sum(1 for c, _ in calls if not billed(c)),
+            "refused_in": sum(c.tokens_in for c, _ in calls if not billed(c)),
+        },
+        "per_request": stats(values),
+        "phases": {w.name: stats(by_phase.get(w.name, [])) for w in record.phases},
         "histogram": _histogram(values),
+        "spend": projection(
+            total, len(costs), timeline_seconds(record), daily_requests=budget.daily_requests
+        ),
+        "budget": budget.to_dict(),
+        "per_turn": per_turn(costs),
     }

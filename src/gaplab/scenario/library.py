@@ -96,3 +96,31 @@ def _profile_problems(scenario: Scenario, document: Document) -> list[Problem]:
         message = f"provider profile {scenario.provider!r}: {reason}"
         return [problem_at(document.file, document.positions, ("provider",), message)]
     return []
+
+
+def scope_warnings(scenario: Scenario, document: Document) -> list[Problem]:
+    """Faults scoped to a model the provider profile does not know (neither a model id nor
+    an alias): a warning, not an error, since a target may ask for any name, but such a
+    fault usually hits nothing and leaves its checks undecided."""
+    from gaplab.provider.profiles import load_profile
+
+    try:
+        profile = load_profile(scenario.provider)
+    except InputError:
+        return []  # reported as an error by check_scenario
+    known = [name for spec in profile.models for name in (spec.id, *spec.aliases)]
+    warnings = []
+    for p_index, phase in enumerate(scenario.phases):
+        for f_index, entry in enumerate(phase.faults):
+            fault = entry.provider
+            if fault is None or fault.match is None or fault.match.model is None:
+                continue
+            if profile.find_model(fault.match.model) is None:
+                loc = ("phases", p_index, "faults", f_index, "provider", "match", "model")
+                message = (
+                    f"{fault.match.model!r} is neither a model nor an alias of provider "
+                    f"profile {profile.name!r} (known: {', '.join(known)}); the fault will "
+                    "only hit calls that ask for exactly that name"
+                )
+                warnings.append(problem_at(document.file, document.positions, loc, message))
+    return warnings

@@ -146,9 +146,10 @@ class RepeatedOptions(KindOptions):
 
 
 class ConversationOptions(KindOptions):
-    """Sessions of several turns; the target file says how a turn names its conversation."""
+    """Sessions of several turns: a question, then follow-ups naming the same case; each
+    turn carries the session's id, which the target file sends as `{conversation}`."""
 
-    turns: int = Field(default=20, ge=2, le=500)
+    turns: int = Field(default=20, ge=2, le=500, description="turns in each session")
 
 
 def _mix(value: Any) -> Any:
@@ -203,6 +204,23 @@ class Stage(BaseModel):
     duration: Duration = Field(alias="for", gt=0)
 
 
+class GreedySpec(BaseModel):
+    """One extra user far above the others' rate (`cost.budget_enforced`): `sessions`
+    request loops at once, each sending again `think` after its answer, all as the one
+    user id `user-greedy`, in the listed phases (default: all of them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sessions: int = Field(default=8, ge=1, le=200, description="requests the user keeps in flight")
+    think: Duration = Field(default=0.05, description="pause of each loop after an answer")
+    inputs: Annotated[InputMix, BeforeValidator(_mix)] | None = Field(
+        default=None, description="what the greedy user sends (default: the load's inputs)"
+    )
+    phases: tuple[str, ...] = Field(
+        default=(), description="phases the greedy user is active in (default: every phase)"
+    )
+
+
 class LoadSpec(BaseModel):
     """Virtual users: closed (`users`, `think`) or open (`arrival`, `stages`)."""
 
@@ -235,6 +253,9 @@ class LoadSpec(BaseModel):
         default=0.25, gt=0, description="how often each non-AI endpoint is probed"
     )
     ramp: Duration = Field(default=0.0, description="spread user start times over this long")
+    greedy: GreedySpec | None = Field(
+        default=None, description="one more user, far above the others' rate"
+    )
 
     @property
     def open(self) -> bool:

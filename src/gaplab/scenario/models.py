@@ -173,6 +173,10 @@ class Scenario(BaseModel):
         for metric, threshold in self.thresholds.items():
             if threshold.phase is not None and threshold.phase not in names:
                 raise ValueError(f"threshold {metric}: no phase named {threshold.phase!r}")
+        greedy = self.load.greedy
+        for name in greedy.phases if greedy is not None else ():
+            if name not in names:
+                raise ValueError(f"load.greedy.phases: no phase named {name!r}")
         self._phase_load_fits()
         return self
 

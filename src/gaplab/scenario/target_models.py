@@ -2,7 +2,8 @@
 
 Strings may use placeholders filled at run time: `{port}` (the port the lab picked for a
 started target), `{provider.openai_base_url}`, `{provider.anthropic_base_url}`, and in the
-request template `{input}`, `{user}`, `{request_id}`.
+request template `{input}`, `{user}`, `{request_id}`, `{conversation}` (a conversation turn's
+session id; empty for a request that is not part of one).
 
 Besides how to reach it, a target file declares the signals the checks read from answers:
 the fallback (`response.degraded`), a refusal (`response.refusal`), the AI disclosure
@@ -238,6 +239,20 @@ class ContractSpec(BaseModel):
     json_schema: dict[str, Any] | None = None
     required: tuple[str, ...] = ()
     max_length: int | None = Field(default=None, ge=1)
+
+    @field_validator("json_schema")
+    @classmethod
+    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A schema that is not one is an input error now, not a failure per answer."""
+        if value is not None:
+            from jsonschema import exceptions, validators
+
+            validator = validators.validator_for(value, default=validators.Draft202012Validator)
+            try:
+                validator.check_schema(value)
+            except exceptions.SchemaError as exc:
+                raise ValueError(f"not a valid JSON schema: {exc.message}") from None
+        return value
 
     @property
     def declared(self) -> bool:

@@ -17,7 +17,8 @@ import orjson
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 
 RUN_NAMES = frozenset({"port", "provider.openai_base_url", "provider.anthropic_base_url"})
-REQUEST_NAMES = frozenset({"input", "user", "request_id", "port"})
+# `{conversation}`: a conversation turn's session id, empty for any other request.
+REQUEST_NAMES = frozenset({"input", "user", "request_id", "conversation", "port"})
 
 
 def placeholders(value: Any) -> set[str]:

@@ -32,6 +32,7 @@ class UserInput:
     planted: tuple[Planted, ...] = ()
     conversation: str = ""  # conversation inputs: the session id and the turn number (1-based)
     turn: int = 0
+    tokens: int = 0  # the input's size in tokens, where its source knows it (documents)
 
     def values(self, prefix: str) -> list[str]:
         """Planted values whose kind starts with `prefix` (e.g. "pii." or "canary")."""

@@ -21,7 +21,7 @@ from gaplab.load.inputs.base import UserInput
 from gaplab.load.inputs.prose import Corpus, corpus, unit_weight
 from gaplab.load.inputs.questions import with_reference
 from gaplab.load.payloads import Payload, PayloadLibrary, load_library
-from gaplab.provider.tokens import piece_tokens, pieces
+from gaplab.provider.tokens import count_tokens, piece_tokens, pieces
 from gaplab.scenario.load_models import DocumentsOptions
 
 ASKS = (
@@ -121,7 +121,8 @@ class Documents:
         payload = rng.choice(self.payloads) if self.payloads else None
         hidden, planted = fill(rng, payload) if payload else ("", ())
         body = self.tape.document(rng, self.tokens, hidden)
-        text = with_reference(rng, reference, ask) + "\n\n" + body
+        opening = with_reference(rng, reference, ask)
+        text = opening + "\n\n" + body
         return UserInput(
             text,
             self.kind,
@@ -130,4 +131,7 @@ class Documents:
             technique=payload.technique if payload else "",
             owasp=payload.owasp if payload else (),
             planted=planted,
+            # The body is cut to `self.tokens` as the provider counts; counting it again
+            # would cost milliseconds per 50-page document.
+            tokens=count_tokens(opening) + self.tokens,
         )

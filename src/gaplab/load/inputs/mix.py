@@ -2,7 +2,9 @@
 
 `InputMix(scenario_inputs, seed)` builds one source per kind named in the scenario; each
 user gets a `UserStream` whose draws depend only on (seed, user index), so user 7 sends the
-same sequence of inputs in every run with that seed, whatever the timing.
+same sequence of inputs in every run with that seed, whatever the timing. A drawn
+`conversation` opens a session: the user's next requests are its turns, one after the
+other, before the next kind is drawn.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from collections.abc import Callable
 
 from gaplab.load.inputs.attacks import Extraction, Injection
 from gaplab.load.inputs.base import InputSource, UserInput
+from gaplab.load.inputs.conversation import ConversationSource, Session
 from gaplab.load.inputs.documents import Documents
 from gaplab.load.inputs.pii import Pii
 from gaplab.load.inputs.questions import Questions, Repeated
 from gaplab.load.inputs.reference import References
 from gaplab.scenario.load_models import (
+    ConversationOptions,
     DocumentsOptions,
     InjectionOptions,
     KindOptions,
@@ -54,6 +58,11 @@ def _pii(seed: int, options: KindOptions) -> InputSource:
     return Pii(seed, options)
 
 
+def _conversation(seed: int, options: KindOptions) -> InputSource:
+    assert isinstance(options, ConversationOptions)
+    return ConversationSource(seed, options)
+
+
 SOURCES: dict[str, SourceFactory] = {
     "questions": _questions,
     "repeated": _repeated,
@@ -61,6 +70,7 @@ SOURCES: dict[str, SourceFactory] = {
     "extraction": _extraction,
     "documents": _documents,
     "pii": _pii,
+    "conversation": _conversation,
 }
 
 
@@ -81,10 +91,14 @@ class InputMix:
         return UserStream(self, user_index)
 
     def draw(self, rng: random.Random, reference: str) -> UserInput:
+        return self.source(rng).make(rng, reference)
+
+    def source(self, rng: random.Random) -> InputSource:
+        """The source of the next kind, drawn by weight."""
         kind = (
             self._names[0] if len(self._names) == 1 else rng.choices(self._names, self._weights)[0]
         )
-        return self.sources[kind].make(rng, reference)
+        return self.sources[kind]
 
 
 class UserStream:
@@ -96,8 +110,17 @@ class UserStream:
         self._rng = random.Random(f"{mix.seed}:{user_index}")
         self._references = References(mix.seed, user_index)
         self._sequence = 0
+        self._session: Session | None = None
 
     def next(self) -> UserInput:
-        drawn = self._mix.draw(self._rng, self._references[self._sequence])
+        ref = self._references[self._sequence]
         self._sequence += 1
-        return drawn
+        if self._session is None:
+            source = self._mix.source(self._rng)
+            if not isinstance(source, ConversationSource):
+                return source.make(self._rng, ref)
+            self._session = source.open(ref)
+        turn = self._session.next(self._rng, ref)
+        if self._session.done:
+            self._session = None
+        return turn

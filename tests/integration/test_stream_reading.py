@@ -1,0 +1,116 @@
+"""The lab reads streamed answers as a browser would, from a real SSE server on loopback:
+time to first byte, how each stream ended (done, the target's error event, cut short,
+stalled past the user's patience), the chunk count, the assembled answer judged as any
+answer (contract and marks in the events' data included)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from gaplab.engine.clock import MonotonicClock
+from gaplab.engine.events import Event, UserRequestFinished
+from gaplab.load.client import RequestClient
+from gaplab.load.inputs.base import UserInput
+from gaplab.scenario.target_models import TargetFile
+
+EVENTS: dict[str, list[bytes]] = {
+    "done": [b'data: {"delta": "Your order "}\n\n', b'data: {"delta": "ships Tuesday."}\n\n',
+             b"data: [DONE]\n\n"],
+    "crlf": [b'data: {"delta": "Fine"}\r\n\r\n', b": keep-alive\r\n\r\n", b"data: [DONE]\r\n\r\n"],
+    "error": [b'data: {"delta": "Your order "}\n\n',
+              b'event: error\ndata: {"error": "interrupted"}\n\n'],
+    "cut": [b'data: {"delta": "Your order "}\n\n'],
+    "stall": [b'data: {"delta": "Your order "}\n\n'],
+    "fixed": [b'data: {"delta": "Sorry, unavailable.", "degraded": true}\n\n', b"data: [DONE]\n\n"],
+    "contract": [b'data: {"delta": "{\\"category\\": \\"repair\\"}"}\n\n', b"data: [DONE]\n\n"],
+}  # fmt: skip
+
+
+@pytest.fixture
+async def sse_url() -> AsyncIterator[str]:
+    async def stream(request: web.Request) -> web.StreamResponse:
+        kind = (await request.json())["message"]
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        await asyncio.sleep(0.05)  # the first byte comes after 50 ms
+        for event in EVENTS[kind]:
+            await response.write(event)
+            await asyncio.sleep(0.01)
+        if kind == "stall":
+            await asyncio.sleep(30)
+        await response.write_eof()
+        return response
+
+    async def refused(_: web.Request) -> web.Response:
+        return web.json_response({"error": "over quota"}, status=429)
+
+    app = web.Application()
+    app.router.add_post("/stream", stream)
+    app.router.add_post("/refused", refused)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def ask(url: str, kind: str, patience: float = 5.0, **response: Any) -> UserRequestFinished:
+    target = TargetFile.model_validate(
+        {
+            "name": "sse",
+            "request": {"url": url, "json": {"message": "{input}"}},
+            "response": {"stream": {}, "degraded": {"field": "$.degraded"}, **response},
+        }
+    )
+    events: list[Event] = []
+    client = RequestClient(target, {}, MonotonicClock(), events.append, patience)
+    client.open()
+    try:
+        await client.ask(0, "user-0000", "r-1", UserInput(kind, "questions", ""), "p")
+    finally:
+        await client.close()
+    [event] = events
+    assert isinstance(event, UserRequestFinished)
+    return event
+
+
+async def test_a_complete_stream_is_an_answer_with_its_timing_and_chunks(sse_url: str) -> None:
+    done = await ask(sse_url + "/stream", "done")
+    assert (done.outcome, done.stream_end, done.chunks) == ("ok", "done", 3)
+    assert done.ttfb is not None and 0.04 < done.ttfb < done.latency
+    crlf = await ask(sse_url + "/stream", "crlf")
+    assert (crlf.outcome, crlf.stream_end, crlf.chunks) == ("ok", "done", 2)  # no comment
+
+
+async def test_how_a_broken_stream_ended_decides_its_outcome(sse_url: str) -> None:
+    error = await ask(sse_url + "/stream", "error")
+    assert (error.outcome, error.stream_end) == ("error", "error_event")
+    assert error.detail == "stream ended with the target's error event"
+    cut = await ask(sse_url + "/stream", "cut")
+    assert (cut.outcome, cut.stream_end, cut.detail) == (
+        "error", "cut", "stream ended without completing",
+    )  # fmt: skip
+    stall = await ask(sse_url + "/stream", "stall", patience=0.5)
+    assert (stall.outcome, stall.stream_end, stall.chunks) == ("error", "stalled", 1)
+    assert 0.5 <= stall.latency < 1.5
+
+
+async def test_marks_in_the_events_data_and_the_contract_are_read(sse_url: str) -> None:
+    fixed = await ask(sse_url + "/stream", "fixed")
+    assert (fixed.outcome, fixed.stream_end) == ("degraded", "done")
+    kept = await ask(sse_url + "/stream", "contract", contract={"required": ["category"]})
+    assert kept.outcome == "ok"
+    off = await ask(sse_url + "/stream", "contract", contract={"required": ["urgency"]})
+    assert (off.outcome, off.detail) == ("error", "off contract: missing urgency")
+
+
+async def test_an_answer_decided_before_the_stream_is_judged_as_json(sse_url: str) -> None:
+    refused = await ask(sse_url + "/refused", "done")
+    assert (refused.outcome, refused.status, refused.stream_end) == ("error", 429, "")
+    assert refused.to_dict().keys().isdisjoint({"ttfb", "stream_end", "chunks"})
