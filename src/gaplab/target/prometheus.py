@@ -33,7 +33,13 @@ class MetricsReading:
 
 
 def _matches(metric: Metric, name: str) -> bool:
-    return metric.name == name or any(s.name == name for s in metric.samples)
+    # The parser names a counter family without its `_total`, and a family with no series
+    # yet (no call made) has no sample to match: `x_total` still names family `x`.
+    return (
+        metric.name == name
+        or (metric.type == "counter" and name == f"{metric.name}_total")
+        or any(s.name == name for s in metric.samples)
+    )
 
 
 def _find(families: Iterable[Metric], name: str) -> Metric | None:
@@ -89,7 +95,8 @@ def read_metrics(text: str, spec: MetricsSpec) -> MetricsReading:
             for sample in counter.samples:
                 if label in sample.labels and not sample.name.endswith("_created"):
                     models[sample.labels[label]] += sample.value
-    if label is not None and not models and not missing:
+    observed = (count or 0.0) > 0 or (spec.latency_histogram is None and tokens["input"])
+    if label is not None and not models and not missing and observed:
         missing.append(f"label {label}")
     return MetricsReading(
         buckets=tuple(sorted(buckets.items())),

@@ -15,7 +15,7 @@ from gaplab.checks.base import (
     Undecided,
     Verdict,
     examples,
-    margin_at_least,
+    margin_at_most,
 )
 
 
@@ -65,7 +65,7 @@ class CorrelationCheck(Check):
         }
         evidence: dict[str, Any] = {
             "numbers": numbers,
-            "margin": round(margin_at_least(share, options.min_share), 4),
+            "margin": round(margin_at_most(1 - share, 1 - options.min_share), 4),
             "limit": f"≥ {options.min_share:.0%} of provider calls carry the request id",
         }
         if share < options.min_share:

@@ -16,7 +16,6 @@ from gaplab.checks.base import (
     Undecided,
     Verdict,
     closest,
-    margin_at_least,
     margin_at_most,
 )
 from gaplab.checks.resilience.outage import sustained_outage
@@ -81,8 +80,9 @@ class HealthDegradedCheck(Check):
             "unanswered": sum(1 for p in probes if p.status == 0),
         }
         margin = closest(
-            margin_at_least(healthy_before, options.min_share),
-            margin_at_least(degraded_during, options.min_share),
+            # on the share that disagreed: every probe right is far from the limit
+            margin_at_most(1 - healthy_before, 1 - options.min_share),
+            margin_at_most(1 - degraded_during, 1 - options.min_share),
             None if back_after is None else margin_at_most(back_after, options.within),
         )
         evidence: dict[str, Any] = {
