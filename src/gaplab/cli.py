@@ -64,6 +64,7 @@ class _Group(click.Group):
         "payloads": "gaplab.load.payloads_cli:payloads_command",
         "runs": "gaplab.report.runs:runs_group",
         "compare": "gaplab.report.compare:compare_command",
+        "attest": "gaplab.suite.attest_cli:attest_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
