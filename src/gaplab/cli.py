@@ -401,6 +401,11 @@ def list_() -> None:
         except InputError as exc:
             title = f"(invalid: {exc})"
         click.echo(f"  {name:<18} {title}")
+    from gaplab.suite.loading import bundled_suites
+
+    click.echo("suites (lab run NAME: every scenario listed, one scorecard):")
+    for name, suite in bundled_suites().items():
+        click.echo(f"  {name:<18} {suite.title} ({len(suite.scenarios)} scenarios)")
     click.echo("targets:")
     from gaplab.demo.options import DEFENCES, DEMO_DESCRIPTIONS
 

@@ -35,7 +35,7 @@ scenarios:
 """
 
 
-def suite_file(tmp_path: Path, target: str, scale: float = 0.5, third: str = "outage") -> Path:
+def suite_file(tmp_path: Path, target: str, scale: float = 0.6, third: str = "outage") -> Path:
     path = tmp_path / "short.yaml"
     path.write_text(SHORT.format(target=target, scale=scale, third=third))
     return path
@@ -72,7 +72,8 @@ def test_hardened_suite_is_ready_with_one_merged_scorecard_and_every_report(
     assert items["testing.evals"]["kind"] == "attested"
     assert items["testing.evals"]["decided_by"] == "attestation"
     measured = [i for i in report["items"] if i["kind"] != "attested"]
-    assert {i["verdict"] for i in measured} == {"pass"} and verdict["score"] == 100.0
+    assert {i["verdict"] for i in measured} == {"pass"}, [(i["id"], i["summary"]) for i in measured]
+    assert verdict["score"] == 100.0
     assert verdict["attested_score"] == 100.0 and report["distinct_items"] == len(items)
     assert "kind" in stdout and "attested" in stdout and "3/3 done" not in stdout[:0]
     cases = ET.parse(out / "j.xml").getroot().iter("testcase")

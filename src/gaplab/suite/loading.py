@@ -62,6 +62,18 @@ def find_suite(spec: str) -> Path | None:
     return path if looks_like_suite(document.data) else None
 
 
+def bundled_suites() -> dict[str, SuiteFile]:
+    """The suite files shipped with the scenarios, by name (invalid ones left out)."""
+    found = {}
+    for path in sorted(bundled_dir("scenarios").glob("*.yaml")):
+        if find_suite(str(path)) is not None:
+            try:
+                found[path.stem] = read_document(path).validate(SuiteFile)
+            except InputError:
+                continue
+    return found
+
+
 def demo_attestation(target: str) -> Path | None:
     """A demo target's own attestation file (`demo:hardened?without=x` uses hardened's)."""
     if not target.startswith(DEMO_PREFIX):

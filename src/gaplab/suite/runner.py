@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 START_OVERHEAD = 4.0  # seconds a scenario takes besides its timeline (start, teardown)
 MIN_PHASE = 3.0  # a scaled phase is never shorter than this (nor than it was)
+PORT_RETRIES = 1  # a target that lost its port before starting is started once more
 STOP_GRACE = 30.0  # seconds a scenario gets to stop after SIGINT before it is killed
 
 
@@ -194,16 +195,20 @@ class SuiteRun:
         started = time.monotonic()
         self._state.started[entry.name] = started
         self._emit(SuiteEvent("started", entry.name, started - self._origin))
-        with log_path.open("wb") as out:
-            process = await asyncio.create_subprocess_exec(
-                *command, stdout=out, stderr=asyncio.subprocess.STDOUT,
-                stdin=asyncio.subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches it once, through the suite
-                env={**os.environ, "COLUMNS": "140"},
-            )  # fmt: skip
-            self._state.processes[entry.name] = process
-            code = await _wait(process)
-        del self._state.processes[entry.name]
+        for attempt in range(1 + PORT_RETRIES):
+            with log_path.open("ab" if attempt else "wb") as out:
+                process = await asyncio.create_subprocess_exec(
+                    *command, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    start_new_session=True,  # Ctrl-C reaches it once, through the suite
+                    env={**os.environ, "COLUMNS": "140"},
+                )  # fmt: skip
+                self._state.processes[entry.name] = process
+                code = await _wait(process)
+            del self._state.processes[entry.name]
+            if self._state.interrupted or not _lost_its_port(code, log_path):
+                break
+            log.warning("%s: the target lost its port before it started; once more", entry.name)
         wall = time.monotonic() - started
         self._state.done.append(entry.name)
         self._emit(SuiteEvent("finished", entry.name, time.monotonic() - self._origin, code))
@@ -223,6 +228,19 @@ class SuiteRun:
         path = folder / f"{entry.name}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         return path
+
+
+def _lost_its_port(code: int, log_path: Path) -> bool:
+    """The scenario never started: its target could not bind the port the lab had just
+    found free, because another process took it in between (a client's ephemeral port;
+    with several runs at once, more likely). The only failure the suite retries."""
+    if code != 3:
+        return False
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "before it was ready" in text and "address already in use" in text
 
 
 def _scaled(seconds: float, scale: float) -> float:
