@@ -7,11 +7,12 @@ of them; separate processes use both cores and keep each run exactly the run `la
 makes. Scenarios never share a port, a provider or a target, so the only thing they share
 is CPU. Longest first (the usual LPT schedule) so the last one to start is short.
 
-Measured on this 2-core machine (shared with other work; see bench/suite.py and
-docs/suite.md): the 34 bundled scenarios take 1,131 s of timeline; `concurrency: 3` at
-`time_scale: 0.6` plays them in about 4-5 minutes with the same verdicts as one at a time
-at full length; a lab process costs about a third of a core at the heaviest scenarios'
-load, so a fourth would starve the targets.
+Measured on this 2-core machine with `python bench/suite.py` (shared: load average 7-11
+while measuring): the 34 bundled scenarios are 1,131 s of timeline; at `concurrency: 5`
+and `time_scale: 0.6` (five scenarios at their own scale) the suite against
+demo:hardened takes 220-228 s wall and 187 s CPU in all (3 to 9 s per scenario, so five
+at once use about 0.8 of a core: the wall time is the timeline, not the CPU), with the
+same verdicts in 3 runs and none borderline. One at a time it would be about 15 minutes.
 
 Progress: `snapshot()` (a frozen `SuiteProgress`) for any front end, and `subscribe()` for
 `SuiteEvent`s (scenario started / finished); a broken listener is logged, never fatal.
