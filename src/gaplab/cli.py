@@ -68,6 +68,7 @@ class _Group(click.Group):
         "workshop": "gaplab.workshop.cli:workshop_command",
         "serve": "gaplab.tui.serve:serve_command",
         "matrix": "gaplab.matrix.cli:matrix_command",
+        "attest": "gaplab.suite.attest_cli:attest_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -195,6 +196,22 @@ def main(ctx: click.Context) -> None:
     help="with --load locust: the master's port for workers (default: free; 5557 with remote ones)",
 )
 @click.option("--tui", is_flag=True, help="show the run live in the terminal UI")
+@click.option(
+    "--attest",
+    "attest_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="a suite's attestation file (default: the suite's, or a demo target's own)",
+)
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="a suite: every phase this many times as long (default: the suite file's)",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 8),
+    help="a suite: scenarios played at once (default: the suite file's)",
+)
 def run(
     scenario: str,
     target: str | None,
@@ -211,8 +228,28 @@ def run(
     expect_workers: int | None,
     locust_port: int | None,
     tui: bool,
+    attest_path: Path | None,
+    time_scale: float | None,
+    concurrency: int | None,
 ) -> None:
-    """Run SCENARIO (a file, or the name of a bundled scenario) against a target."""
+    """Run SCENARIO (a file, or the name of a bundled scenario) against a target; or a
+    suite (`lab run readiness`): every scenario it lists, merged into one scorecard."""
+    from gaplab.suite.loading import find_suite
+
+    suite_path = find_suite(scenario)
+    if suite_path is not None:
+        _run_suite(
+            suite_path,
+            target=target,
+            attest=attest_path,
+            reports=(json_path, junit_path, markdown_path, html_path),
+            runs_dir=runs_dir,
+            time_scale=time_scale,
+            concurrency=concurrency,
+            unsupported={"--seed": seed, "--toxiproxy": toxiproxy_url, "--tui": tui or None},
+        )
+    if attest_path is not None or time_scale is not None or concurrency is not None:
+        raise click.UsageError("--attest, --time-scale and --concurrency are for suites")
     from gaplab.engine.run import LabRun, RunOptions
     from gaplab.output_paths import check_output_file, check_runs_dir
     from gaplab.scenario.library import (
@@ -312,6 +349,45 @@ def locust_worker(master: str) -> None:
     )
 
 
+def _run_suite(
+    path: Path,
+    *,
+    target: str | None,
+    attest: Path | None,
+    reports: tuple[Path | None, Path | None, Path | None, Path | None],
+    runs_dir: Path,
+    time_scale: float | None,
+    concurrency: int | None,
+    unsupported: dict[str, object],
+) -> NoReturn:
+    """`lab run` of a suite file (gaplab.suite): everything checked first, then run."""
+    from gaplab.output_paths import check_output_file, check_runs_dir
+    from gaplab.suite.headless import run_suite_headless
+    from gaplab.suite.loading import load_suite
+
+    given = [option for option, value in unsupported.items() if value is not None]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: not for a suite (each scenario has its own)")
+    loaded = load_suite(path, target=target, attest=attest)
+    check_runs_dir(runs_dir)
+    for option, output in zip(("--json", "--junit", "--markdown", "--html"), reports, strict=True):
+        if output is not None:
+            check_output_file(output, option)
+    json_path, junit_path, markdown_path, html_path = reports
+    sys.exit(
+        run_suite_headless(
+            loaded,
+            runs_dir,
+            json_path=json_path,
+            junit_path=junit_path,
+            markdown_path=markdown_path,
+            html_path=html_path,
+            time_scale=time_scale,
+            concurrency=concurrency,
+        )
+    )
+
+
 def _check_toxiproxy_url(url: str) -> None:
     """`--toxiproxy`: `http://host:port` or `host:port`, as the Toxiproxy client reads it."""
     from urllib.parse import urlsplit
@@ -338,7 +414,9 @@ def validate(files: tuple[Path, ...]) -> None:
     from gaplab.scenario.library import check_scenario, resolve_scenario_target, scope_warnings
     from gaplab.scenario.loader import read_document
     from gaplab.scenario.models import Scenario
+    from gaplab.scenario.suite_models import looks_like_suite
     from gaplab.scenario.target_models import TargetFile
+    from gaplab.suite.loading import load_suite
     from gaplab.target.resolve import check_target
 
     problems = []
@@ -346,7 +424,14 @@ def validate(files: tuple[Path, ...]) -> None:
         try:
             document = read_document(path)
             data = document.data
-            if isinstance(data, dict) and "request" in data and "phases" not in data:
+            if looks_like_suite(data):
+                loaded = load_suite(path)
+                for entry in loaded.entries:
+                    click.echo(
+                        f"ok: {entry.path} (scenario of the suite, target {entry.target_label})"
+                    )
+                kind = f"suite of {len(loaded.entries)} scenarios"
+            elif isinstance(data, dict) and "request" in data and "phases" not in data:
                 target = document.validate(TargetFile)
                 check_target(target, document.file, document.positions)
                 kind = "target"
@@ -388,6 +473,11 @@ def list_() -> None:
         except InputError as exc:
             title = f"(invalid: {exc})"
         click.echo(f"  {name:<18} {title}")
+    from gaplab.suite.loading import bundled_suites
+
+    click.echo("suites (lab run NAME: every scenario listed, one scorecard):")
+    for name, suite in bundled_suites().items():
+        click.echo(f"  {name:<18} {suite.title} ({len(suite.scenarios)} scenarios)")
     click.echo("targets:")
     from gaplab.demo.options import DEFENCES, DEMO_DESCRIPTIONS
 

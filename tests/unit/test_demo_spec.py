@@ -97,6 +97,7 @@ def test_hardened_options_reach_the_command_line() -> None:
         "--history-turns": "6",
         "--history-tokens": "2000",
         "--quota": "900",
+        "--concurrency": "24",
         "--without": "breaker,fallback",
     }
     check_target(target, "demo:hardened")
@@ -170,6 +171,12 @@ def test_demo_names_and_defences_are_documented_one_liners() -> None:
         "output_filter",
         "sanitise",
         "disclosure",
+        "health",
+        "metrics",
+        "kill_switch",
+        "async_write",
+        "idempotency",
+        "bulkhead",
     ]
     assert all(text and "\n" not in text for text in DEFENCES.values())
 

@@ -161,6 +161,9 @@ class Check:
     critical: ClassVar[bool] = False
     why: ClassVar[str]
     kind: ClassVar[EvidenceKind] = EvidenceKind.MEASURED
+    # What the prober must watch for this check (gaplab.engine.probes): "health",
+    # "metrics", "write", "enrichment", "kill_switch".
+    probes: ClassVar[frozenset[str]] = frozenset()
     Options: ClassVar[type[CheckOptions]] = CheckOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
+from gaplab.checks.attested import ATTESTED_CHECKS
 from gaplab.checks.base import Check, CheckContext, CheckResult, Undecided, Verdict
 from gaplab.checks.cost import COST_CHECKS
 from gaplab.checks.governance import GOVERNANCE_CHECKS
+from gaplab.checks.integration import INTEGRATION_CHECKS
+from gaplab.checks.observability import OBSERVABILITY_CHECKS
 from gaplab.checks.resilience import RESILIENCE_CHECKS
 from gaplab.checks.security import SECURITY_CHECKS
 from gaplab.checks.thresholds import evaluate_thresholds
@@ -18,7 +21,15 @@ from gaplab.scenario.models import Scenario
 
 CHECKS: dict[str, Check] = {
     check.id: check
-    for check in (*RESILIENCE_CHECKS, *SECURITY_CHECKS, *GOVERNANCE_CHECKS, *COST_CHECKS)
+    for check in (
+        *RESILIENCE_CHECKS,
+        *COST_CHECKS,
+        *OBSERVABILITY_CHECKS,
+        *SECURITY_CHECKS,
+        *GOVERNANCE_CHECKS,
+        *INTEGRATION_CHECKS,
+        *ATTESTED_CHECKS,
+    )
 }
 
 

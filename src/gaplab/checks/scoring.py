@@ -3,6 +3,11 @@
 A pass counts 1, a warn 0.5, a fail 0; `not_run` items are left out of the score and listed.
 Critical items gate the verdict: one critical fail means "not ready" whatever the score.
 
+Attested items (evidence kind `attested`: a person's answer, not the run's) are scored in
+their own column, `attested_score` and `attested_areas`, and never in `score` or `areas`:
+readiness is decided on measured and probed evidence only, so a scorecard of attested
+answers alone is no verdict.
+
 No READY without evidence: a run that did not finish (`complete` false: interrupted,
 failed, killed), a run in which a fault hit nothing (the experiment did not happen), and a
 scorecard with nothing decided are never ready.
@@ -13,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from gaplab.checks.base import CheckResult, Verdict
+from gaplab.checks.base import CheckResult, EvidenceKind, Verdict
 
 _POINTS = {Verdict.PASS: 1.0, Verdict.WARN: 0.5, Verdict.FAIL: 0.0}
 DEFAULT_FAIL_UNDER = 80.0
@@ -30,6 +35,8 @@ class Scorecard:
     complete: bool = True  # the run played its whole timeline
     stopped: str = ""  # why it did not, when it did not
     missed_faults: tuple[str, ...] = ()  # faults that hit nothing: experiments not done
+    attested_score: float | None = None  # the attested items' own column
+    attested_areas: dict[str, float | None] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -53,10 +60,15 @@ def score(
     missed_faults: tuple[str, ...] = (),
 ) -> Scorecard:
     by_area: dict[str, list[CheckResult]] = defaultdict(list)
-    for result in results:
+    attested_by_area: dict[str, list[CheckResult]] = defaultdict(list)
+    measured = [r for r in results if r.evidence.kind is not EvidenceKind.ATTESTED]
+    attested = [r for r in results if r.evidence.kind is EvidenceKind.ATTESTED]
+    for result in measured:
         by_area[result.area].append(result)
-    overall = _score(results)
-    critical = tuple(r.id for r in results if r.critical and r.verdict is Verdict.FAIL)
+    for result in attested:
+        attested_by_area[result.area].append(result)
+    overall = _score(measured)
+    critical = tuple(r.id for r in measured if r.critical and r.verdict is Verdict.FAIL)
     ready = (
         complete
         and not missed_faults
@@ -74,4 +86,6 @@ def score(
         complete,
         stopped,
         missed_faults,
+        _score(attested),
+        {a: _score(rs) for a, rs in attested_by_area.items()},
     )

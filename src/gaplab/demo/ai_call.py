@@ -26,6 +26,7 @@ from openai import NOT_GIVEN, AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
+from gaplab.demo.ai_metrics import AiMetrics, Bulkhead, ShedError
 from gaplab.demo.breaker import CircuitBreaker, CircuitOpenError, Permit
 from gaplab.demo.options import HardenedConfig
 from gaplab.demo.retry_policy import AttemptTimeoutError, RetryPolicy, is_transient
@@ -89,6 +90,8 @@ class ResilientChat:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.policy = RetryPolicy(max_retries=config.max_retries)
+        self.metrics: AiMetrics | None = None  # set by the pipeline (`metrics`)
+        self.bulkhead: Bulkhead | None = None  # set by the pipeline (`bulkhead`)
         self.breaker: CircuitBreaker | None = None
         if config.has("breaker"):
             self.breaker = CircuitBreaker(config.threshold, config.break_duration, clock)
@@ -148,6 +151,16 @@ class ResilientChat:
 
         if budget.calls_left <= 0:
             raise RuntimeError("no provider calls left for this request")
+        bulkhead = self.bulkhead
+        if bulkhead is not None and not bulkhead.try_enter():
+            raise ShedError(f"{bulkhead.limit} AI calls already in flight")
+        try:
+            return await self._budgeted(budget, attempt)
+        finally:
+            if bulkhead is not None:
+                bulkhead.leave()
+
+    async def _budgeted(self, budget: RequestBudget, attempt: Callable[[], Awaitable[Any]]) -> Any:
         remaining = None if budget.deadline is None else budget.deadline - self._clock()
         async with asyncio.timeout(None if remaining is None else max(remaining, 0.0)):
             if not self._config.has("retry"):
@@ -215,6 +228,27 @@ class ResilientChat:
         return result
 
     async def _create(
+        self,
+        messages: Messages,
+        request_id: str,
+        retry_count: int,
+        limit: float | None,
+        params: dict[str, Any],
+    ) -> Any:
+        started = self._clock()
+        try:
+            result = await self._send(messages, request_id, retry_count, limit, params)
+        except BaseException:
+            if self.metrics is not None:
+                self.metrics.observe_call(self.model, self._clock() - started, ok=False)
+            raise
+        if self.metrics is not None:
+            served = getattr(result, "model", None) or self.model  # a stream: known later
+            self.metrics.observe_call(served, self._clock() - started, ok=True)
+            self.metrics.count_tokens(served, getattr(result, "usage", None))
+        return result
+
+    async def _send(
         self,
         messages: Messages,
         request_id: str,

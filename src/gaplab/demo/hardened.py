@@ -37,9 +37,12 @@ from fastapi.responses import JSONResponse
 from openai import NOT_GIVEN, AsyncOpenAI
 
 from gaplab.demo.ai_call import describe_failure
+from gaplab.demo.ai_metrics import ShedError
 from gaplab.demo.conversations import as_messages
 from gaplab.demo.defences.output_check import completion_problem
 from gaplab.demo.defences.quota import Throttled
+from gaplab.demo.hardened_notes import HardenedNotes
+from gaplab.demo.hardened_ops import add_operations_routes, shed_response
 from gaplab.demo.hardened_pipeline import (
     Early,
     HardenedPipeline,
@@ -77,9 +80,13 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
     chat_ai = pipeline.chat_ai
     cache_scope = f"{chat_ai.model}\n{SYSTEM_PROMPT}"
 
+    notes = HardenedNotes(pipeline)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        notes.start()
         yield
+        await notes.stop()
         await client.close()
 
     app = FastAPI(title="demo:hardened", lifespan=lifespan)
@@ -96,12 +103,18 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
     async def health() -> dict[str, Any]:
         breaker = chat_ai.breaker
         state = breaker.state if breaker is not None else "none"
+        troubled = state in ("open", "half_open") or not pipeline.ai_enabled
         return {
-            "status": "degraded" if state in ("open", "half_open") else "ok",
+            # Without the `health` defence: "ok" whatever happens, as a first health check
+            # that only proves the process answers.
+            "status": "degraded" if troubled and config.has("health") else "ok",
             "breaker": state,
+            "ai": "on" if pipeline.ai_enabled else "off",
             "model": chat_ai.model,
             "defences": sorted(config.defences),
         }
+
+    add_operations_routes(app, pipeline)
 
     async def ask_model(body: ChatRequest, message: str, request_id: str) -> Answered:
         turns = pipeline.history(body.conversation_id)
@@ -112,6 +125,10 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
             return throttled_response(reservation), None
         try:
             completion = await chat_ai.complete(messages, request_id, **pipeline.call_params())
+        except ShedError:
+            settle(reservation, None)
+            log.warning("request %s: shed by the bulkhead", request_id)
+            return shed_response(reply(FALLBACK_ANSWER, ai=False, degraded=True)), None
         except Exception as exc:
             settle(reservation, None)
             log.warning("request %s: AI call failed: %s", request_id, describe_failure(exc))
@@ -139,6 +156,8 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         screened = await pipeline.screen(body.message, body.ai_consent, request_id)
         if isinstance(screened, Early):
+            if screened.kind == "ai_off":
+                return reply(FALLBACK_ANSWER, ai=False, degraded=True)
             if screened.kind == "opted_out":
                 return reply(NON_AI_ANSWER, ai=False)
             if screened.kind == "too_long":
@@ -161,5 +180,5 @@ def create_hardened_app(config: HardenedConfig | None = None) -> FastAPI:
 
     add_stream_route(app, pipeline)
     add_triage_route(app, pipeline)
-    app.include_router(notes_router())
+    app.include_router(notes_router(notes))
     return app

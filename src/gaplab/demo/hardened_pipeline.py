@@ -25,6 +25,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
 from gaplab.demo.ai_call import ResilientChat
+from gaplab.demo.ai_metrics import AiMetrics, Bulkhead
 from gaplab.demo.answer_stages import OWN_DOMAINS, OutputStages
 from gaplab.demo.contract import DISCLOSURE_HEADER
 from gaplab.demo.conversations import Conversations, Turn
@@ -56,7 +57,7 @@ async def off_loop(work: Callable[..., T], text: str, *args: Any) -> T:
 class Early:
     """An answer decided before any model call."""
 
-    kind: Literal["opted_out", "too_long", "refused"]
+    kind: Literal["opted_out", "too_long", "refused", "ai_off"]
     error: str = ""  # for too_long: what the user is told
 
 
@@ -80,6 +81,11 @@ class HardenedPipeline:
         self.config = config
         model = PINNED_MODEL if config.has("pin") else FLOATING_MODEL
         self.chat_ai = ResilientChat(client, model, config)
+        self.metrics = AiMetrics(config.has("metrics"))
+        self.chat_ai.metrics = self.metrics
+        if config.has("bulkhead"):
+            self.chat_ai.bulkhead = Bulkhead(config.concurrency)
+        self.ai_enabled = True  # the kill switch (`POST /admin/ai`)
         self.cache = (
             AnswerCache(config.cache_ttl, config.cache_size) if config.has("cache") else None
         )
@@ -93,6 +99,8 @@ class HardenedPipeline:
 
     async def screen(self, message: str, consent: bool, request_id: str) -> Early | str:
         """The message to send to the model, or the answer to give without it."""
+        if not self.ai_enabled:
+            return Early("ai_off")
         if self.has("consent") and not consent:
             log.info("request %s: user opted out of AI processing", request_id)
             return Early("opted_out")

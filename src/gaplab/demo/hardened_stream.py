@@ -75,6 +75,8 @@ def add_stream_route(app: FastAPI, pipeline: HardenedPipeline) -> None:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         screened = await pipeline.screen(body.message, body.ai_consent, request_id)
         if isinstance(screened, Early):
+            if screened.kind == "ai_off":
+                return fixed(FALLBACK_ANSWER, degraded=True)
             if screened.kind == "opted_out":
                 return fixed(NON_AI_ANSWER)
             if screened.kind == "too_long":
@@ -85,8 +87,9 @@ def add_stream_route(app: FastAPI, pipeline: HardenedPipeline) -> None:
         if isinstance(reservation, Throttled):
             return throttled_response(reservation)
         params: dict[str, Any] = {**pipeline.call_params()}
-        if config.has("quota"):
-            params["stream_options"] = {"include_usage": True}  # the quota counts real usage
+        if config.has("quota") or config.has("metrics"):
+            # The quota and the token counters count the usage the provider reports.
+            params["stream_options"] = {"include_usage": True}
         try:
             upstream = await pipeline.chat_ai.open_stream(messages, request_id, **params)
         except Exception as exc:
@@ -167,6 +170,7 @@ class StreamRelay:
         async for chunk in source:
             if chunk.usage is not None:
                 self.usage = chunk.usage.total_tokens
+                self._pipeline.metrics.count_tokens(chunk.model, chunk.usage)
             if not chunk.choices:
                 continue
             choice = chunk.choices[0]

@@ -125,6 +125,8 @@ def add_triage_route(app: FastAPI, pipeline: HardenedPipeline) -> None:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         screened = await pipeline.screen(body.message, body.ai_consent, request_id)
         if isinstance(screened, Early):
+            if screened.kind == "ai_off":
+                return reply(FALLBACK_TRIAGE, ai=False, degraded=True)
             if screened.kind == "opted_out":
                 return reply(NON_AI_TRIAGE, ai=False)
             if screened.kind == "too_long":

@@ -9,8 +9,10 @@ no `max_tokens`, no cache, no quota, and a conversation is resent whole on every
 
 `/chat/stream` relays the model's deltas and stops at the first `finish_reason`; when the
 upstream stream breaks it simply stops (a cut stream even ends with `[DONE]`, since the SDK
-just ends). `/triage` trusts `json.loads`: invalid JSON is an unhandled 500. Keep it naive;
-the workshop needs its failures.
+just ends). `/triage` trusts `json.loads`: invalid JSON is an unhandled 500. Adding a note
+(`POST /notes`) waits for the model to summarise it, and re-enriching one calls the model
+again every time. `GET /health` always says ok; there are no metrics and no kill switch.
+Keep it naive; the workshop needs its failures.
 """
 
 from __future__ import annotations
@@ -31,12 +33,31 @@ from gaplab.demo.service import (
     FLOATING_MODEL,
     ChatRequest,
     ChatResponse,
+    Note,
     TriageRequest,
     TriageResponse,
     chat_messages,
+    note_messages,
     notes_router,
     triage_messages,
 )
+
+
+class NaiveNotes:
+    """Enrichment the afternoon way: inside the write, every time it is asked for."""
+
+    def __init__(self, client: AsyncOpenAI) -> None:
+        self._client = client
+
+    async def created(self, note: Note) -> None:
+        await self.enrich(note)  # the user waits for the model to save a note
+
+    async def enrich(self, note: Note) -> None:
+        messages: Any = note_messages(note)
+        completion = await self._client.chat.completions.create(
+            model=FLOATING_MODEL, messages=messages
+        )  # an error is an unhandled 500: the note is stored, the user is told it failed
+        note.summary = completion.choices[0].message.content or ""
 
 
 def create_naive_app() -> FastAPI:
@@ -110,5 +131,5 @@ def create_naive_app() -> FastAPI:
         # We asked for JSON, so it is JSON (an exception here is an unhandled 500).
         return TriageResponse(answer=json.loads(completion.choices[0].message.content or ""))
 
-    app.include_router(notes_router())
+    app.include_router(notes_router(NaiveNotes(client)))
     return app

@@ -57,6 +57,15 @@ DEFENCES: dict[str, str] = {
     "instructions",
     "sanitise": "neutralises links and images to outside hosts and HTML in answers",
     "disclosure": "marks every AI-generated answer (header X-AI-Generated and field ai_generated)",
+    # observability and integration
+    "health": "GET /health says degraded while the breaker is open or the AI is switched off",
+    "metrics": "GET /metrics (Prometheus) has an AI-call latency histogram and token "
+    "counters, labelled with the model the provider served",
+    "kill_switch": 'POST /admin/ai {"enabled": false|true} turns the AI off and on without '
+    "a restart; while off, answers are the fallback",
+    "async_write": "POST /notes answers at once and enriches the note from a queue",
+    "idempotency": "re-enriching an enriched note (POST /notes/{id}/enrich) makes no model call",
+    "bulkhead": "at most N AI calls in flight; past that, 503 with the fallback answer at once",
 }
 
 OptionKind = Literal["duration", "count"]
@@ -95,6 +104,8 @@ NUMBER_OPTIONS: tuple[NumberOption, ...] = (
                  "estimated tokens of history sent with a new message [2000]"),
     NumberOption("quota", "--quota", "quota_tokens", "count",
                  "tokens one user may spend per minute [20000]"),
+    NumberOption("concurrency", "--concurrency", "concurrency", "count",
+                 "AI calls in flight at most (bulkhead) [24]"),
 )  # fmt: skip
 # Option names in a spec string, with the command-line flag each one maps to.
 SPEC_OPTIONS: dict[str, str] = {
@@ -122,6 +133,7 @@ class HardenedConfig:
     history_turns: int = 6  # earlier turns (question + answer) sent with a new message
     history_tokens: int = 2_000  # and at most this many estimated tokens of them
     quota_tokens: int = 20_000  # tokens one user may spend in any 60 s
+    concurrency: int = 24  # AI calls in flight at most (bulkhead)
 
     def has(self, defence: str) -> bool:
         return defence in self.defences
@@ -152,7 +164,7 @@ class HardenedConfig:
             + f"stall {self.stall_timeout:g}s, input {self.input_tokens} tokens, "
             + f"output {self.output_tokens} tokens, cache {self.cache_ttl:g}s, "
             + f"history {self.history_turns} turns / {self.history_tokens} tokens, "
-            + f"quota {self.quota_tokens} tokens/min"
+            + f"quota {self.quota_tokens} tokens/min, bulkhead {self.concurrency} calls"
         )
 
 

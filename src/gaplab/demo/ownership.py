@@ -79,6 +79,11 @@ EXERCISES: dict[str, Exercise] = {
     "latency_spike": Exercise("latency_spike", "chat", shortest=0.8, min_phase=3.0),
     "latency_drift": Exercise("latency_drift", "chat", shortest=0.8, min_phase=3.0),
     "outage": Exercise("outage", "chat", shortest=0.6, min_phase=3.0),
+    # observability and integration (test_readiness_runs.py)
+    "observability": Exercise("observability", "chat", shortest=0.7),
+    "user_burst": Exercise("user_burst", "chat", shortest=0.6),
+    "kill_switch": Exercise("kill_switch", "chat", shortest=0.6),
+    "slow_writes": Exercise("slow_writes", "chat", shortest=0.6),
 }
 
 OWNERSHIP: dict[str, dict[str, frozenset[str]]] = {
@@ -129,4 +134,19 @@ OWNERSHIP: dict[str, dict[str, frozenset[str]]] = {
     "output_filter": {"prompt_extraction": frozenset({"security.system_prompt_leak"})},
     "sanitise": {"output_exfil": frozenset({"security.output_sanitised"})},
     "disclosure": {"opt_out": frozenset({"governance.ai_disclosure"})},
+    # observability and integration
+    "health": {"observability": frozenset({"observability.health_degraded"})},
+    "metrics": {
+        "observability": frozenset(
+            {
+                "observability.latency_metrics",
+                "observability.token_metrics",
+                "observability.model_metrics",
+            }
+        )
+    },
+    "bulkhead": {"user_burst": frozenset({"integration.concurrency_limit"})},
+    "kill_switch": {"kill_switch": frozenset({"integration.kill_switch"})},
+    "async_write": {"slow_writes": frozenset({"integration.async_write"})},
+    "idempotency": {"slow_writes": frozenset({"integration.idempotent_enrichment"})},
 }

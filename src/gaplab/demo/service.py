@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -109,6 +109,30 @@ class TriageResponse(BaseModel):
 class Note(BaseModel):
     id: int
     text: str
+    summary: str | None = None  # written by the AI enrichment, once it ran
+
+
+class NoteEnricher(Protocol):
+    """What a demo does with notes beyond storing them: AI enrichment (a one-line
+    summary). `created` runs when a note is added (inline or queued: the demo's choice);
+    `enrich` when a client asks for it again (`POST /notes/{id}/enrich`)."""
+
+    async def created(self, note: Note) -> None: ...
+
+    async def enrich(self, note: Note) -> None: ...
+
+
+NOTE_PROMPT = (
+    f"You summarise customer notes for the support team of {COMPANY}. Answer with one "
+    "short sentence saying what the customer needs."
+)
+
+
+def note_messages(note: Note) -> list[Message]:
+    return [
+        {"role": "system", "content": NOTE_PROMPT},
+        {"role": "user", "content": note.text},
+    ]
 
 
 class NewNote(BaseModel):
@@ -140,8 +164,10 @@ def triage_messages(message: str, correction: str = "") -> list[Message]:
     return messages
 
 
-def notes_router() -> APIRouter:
-    """A small in-memory notes store, one per app instance."""
+def notes_router(enricher: NoteEnricher | None = None) -> APIRouter:
+    """A small in-memory notes store, one per app instance; `GET /notes/{id}` never
+    touches the AI (the containment check's endpoint), adding or re-enriching a note asks
+    the `enricher`."""
     notes: dict[int, Note] = {
         1: Note(id=1, text="Order 1042 ships on Tuesday."),
         2: Note(id=2, text="Repair desk closes at 6 pm on Saturdays."),
@@ -161,6 +187,17 @@ def notes_router() -> APIRouter:
     async def add_note(new: NewNote) -> Note:
         note = Note(id=next(next_id), text=new.text)
         notes[note.id] = note
+        if enricher is not None:
+            await enricher.created(note)
+        return note
+
+    @router.post("/notes/{note_id}/enrich")
+    async def enrich_note(note_id: int) -> Note:
+        note = notes.get(note_id)
+        if note is None:
+            raise HTTPException(status_code=404, detail=f"no note {note_id}")
+        if enricher is not None:
+            await enricher.enrich(note)
         return note
 
     return router

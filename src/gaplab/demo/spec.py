@@ -27,6 +27,13 @@ from gaplab.demo.options import (
     hardened_config,
 )
 from gaplab.errors import InputError
+from gaplab.scenario.probe_models import (
+    EnrichmentSpec,
+    HealthSpec,
+    KillSwitchSpec,
+    MetricsSpec,
+    WriteSpec,
+)
 from gaplab.scenario.target_models import (
     BudgetSpec,
     ContractSpec,
@@ -60,6 +67,28 @@ DEMO_RESPONSE = ResponseSpec.model_validate(
     }
 )
 OPT_OUT = OptOutSpec.model_validate({"json": {CONSENT_FIELD: False}})
+# What the demos expose for the probed items. Both have a health endpoint and notes the AI
+# summarises; only the hardened one has metrics and a kill switch, so the naive target
+# does not declare them (those items are not_run for it, as for any service without).
+HEALTH = HealthSpec.model_validate(
+    {"http": "GET /health", "degraded": {"field": "$.status", "equals": "degraded"}}
+)
+WRITE = WriteSpec.model_validate({"http": "POST /notes", "json": {"text": "{input}"}})
+ENRICHMENT = EnrichmentSpec.model_validate({"http": "POST /notes/{item}/enrich", "item": "$.id"})
+METRICS = MetricsSpec.model_validate(
+    {
+        "http": "GET /metrics",
+        "latency_histogram": "demo_ai_call_seconds",
+        "tokens": {"input": "demo_ai_input_tokens_total", "output": "demo_ai_output_tokens_total"},
+        "model_label": "model",
+    }
+)
+KILL_SWITCH = KillSwitchSpec.model_validate(
+    {
+        "off": {"http": "POST /admin/ai", "json": {"enabled": False}},
+        "on": {"http": "POST /admin/ai", "json": {"enabled": True}},
+    }
+)
 
 
 def parse_demo_spec(spec: str) -> tuple[str, HardenedConfig | None]:
@@ -129,6 +158,11 @@ def demo_target(spec: str, interface: str = "chat") -> TargetFile:
         non_ai_endpoints=NON_AI_ENDPOINTS,
         budget=BudgetSpec(per_user_tokens_per_minute=numbers.quota_tokens),
         limits=LimitsSpec(input_tokens=numbers.input_tokens, output_tokens=numbers.output_tokens),
+        health=HEALTH,
+        write=WRITE,
+        enrichment=ENRICHMENT,
+        metrics=METRICS if name == "hardened" else None,
+        kill_switch=KILL_SWITCH if name == "hardened" else None,
     )
 
 

@@ -201,6 +201,56 @@ class LabHealth(Event):
 
 
 @dataclass(frozen=True)
+class HealthProbed(Event):
+    """One poll of the target's declared health endpoint (gaplab.engine.probes): `t` is
+    when it was sent; `degraded` None when the answer could not be read."""
+
+    kind: ClassVar[str] = "health_probe"
+    phase: str
+    latency: float
+    status: int  # 0: no answer
+    degraded: bool | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MetricsScraped(Event):
+    """One scrape of the target's declared Prometheus endpoint, reduced to what the
+    observability checks read: the AI-call latency histogram summed over its series
+    (cumulative bucket counts by upper bound, without +Inf), its count and sum, the token
+    counters, observations per model label value, and the declared names not found."""
+
+    kind: ClassVar[str] = "metrics_scrape"
+    phase: str
+    latency: float
+    status: int
+    buckets: tuple[tuple[float, float], ...] = ()
+    count: float | None = None
+    total: float | None = None
+    tokens_in: float | None = None
+    tokens_out: float | None = None
+    models: tuple[tuple[str, float], ...] = ()
+    missing: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TargetActed(Event):
+    """A request the prober sent to act on the target: `kill_switch.off`/`.on` at phase
+    edges, a `write`, an `enrich`; `t` is when it was answered, `started` when sent."""
+
+    kind: ClassVar[str] = "target_action"
+    action: str
+    phase: str
+    started: float
+    latency: float
+    status: int  # 0: no answer
+    item: str = ""  # write/enrich: the item id
+    reference: str = ""  # write/enrich: the reference planted in the item's text
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class CheckEvaluated(Event):
     kind: ClassVar[str] = "check_evaluated"
     check_id: str
@@ -237,6 +287,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProviderCallRecorded,
         ArrivalsDropped,
         LabHealth,
+        HealthProbed,
+        MetricsScraped,
+        TargetActed,
         CheckEvaluated,
         LogMessage,
         RunFinished,
@@ -252,7 +305,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         return ProviderCallRecorded(t=data["t"], call=ProviderCall.from_dict(data["call"]))
     names = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in names}
-    for key in ("phases", "faults", "planted"):
+    for key in ("phases", "faults", "planted", "buckets", "models", "missing"):
         if key in kwargs and isinstance(kwargs[key], list):
             kwargs[key] = tuple(tuple(x) if isinstance(x, list) else x for x in kwargs[key])
     return cls(**kwargs)

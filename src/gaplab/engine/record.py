@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from gaplab.engine.events import (
     Event,
     FaultCoverage,
+    HealthProbed,
     ManualFault,
+    MetricsScraped,
     PhaseEnded,
     PhaseStarted,
     ProviderCallRecorded,
     RunFinished,
     RunStarted,
+    TargetActed,
     UserRequestFinished,
 )
 from gaplab.engine.join import Join
@@ -55,6 +58,10 @@ class RunRecord:
     # a manual fault that hit nothing never reads as "the experiment did not happen".
     manual: list[ManualFault] = field(default_factory=list)
     manual_coverage: list[FaultCoverage] = field(default_factory=list)
+    # What the prober saw of the target's declared health, metrics and actions.
+    health: list[HealthProbed] = field(default_factory=list)
+    scrapes: list[MetricsScraped] = field(default_factory=list)
+    actions: list[TargetActed] = field(default_factory=list)
     _join: tuple[tuple[int, int], Join] | None = field(default=None, repr=False)
 
     def __call__(self, event: Event) -> None:
@@ -78,6 +85,12 @@ class RunRecord:
             self.manual.append(event)
         elif isinstance(event, RunStarted):
             self.started = event
+        elif isinstance(event, HealthProbed):
+            self.health.append(event)
+        elif isinstance(event, MetricsScraped):
+            self.scrapes.append(event)
+        elif isinstance(event, TargetActed):
+            self.actions.append(event)
         elif isinstance(event, RunFinished):
             self.finished = event
 

@@ -38,6 +38,7 @@ from gaplab.engine.events import (
 from gaplab.engine.journal import JOURNAL_NAME, JournalWriter
 from gaplab.engine.manual import ManualPreset
 from gaplab.engine.monitor import LabMonitor
+from gaplab.engine.probes import TargetProber, probes_needed
 from gaplab.engine.reachability import check_reachable, refused_everything
 from gaplab.engine.record import RunRecord
 from gaplab.engine.secrets import (
@@ -102,6 +103,7 @@ class _Parts:
     target: TargetProcess | None = None
     load: LoadGenerator | LocustLoad | None = None
     monitor: LabMonitor | None = None
+    prober: TargetProber | None = None
 
 
 class LabRun:
@@ -428,6 +430,18 @@ class LabRun:
         else:  # unmanaged: the lab expects it to be running already
             await check_reachable(base_url)
         self._target_base_url = base_url
+        prober = TargetProber(
+            target,
+            base_url,
+            names,
+            probes_needed(self.scenario),
+            clock=self.clock,
+            publish=self.bus.publish,
+            current_phase=lambda: self.phase_name,
+            calls_seen=lambda: self.record.calls,
+            seed=self.seed,
+        )
+        self._parts.prober = prober
 
         planned = plan(self.scenario)
         self.bus.publish(
@@ -487,6 +501,7 @@ class LabRun:
         self.phase_name = planned[0].phase.name
         # The monitor watches from before the users start: starting them is load too.
         monitor.start()
+        await prober.start()
         try:
             if isinstance(load, LocustLoad):
                 # Locust's processes start and connect first: the first phase keeps its length.
@@ -505,6 +520,8 @@ class LabRun:
         phase = step.phase
         self.phase_name = phase.name
         await self._apply(step)
+        if self._parts.prober is not None:
+            await self._parts.prober.phase_started(phase)
         if self._parts.load is not None:
             self._parts.load.set_users(
                 phase.users if phase.users is not None else self.scenario.load.users
@@ -531,6 +548,8 @@ class LabRun:
             self.bus.publish(
                 FaultChanged(t=self.clock.now(), phase=phase.name, faults=self._active())
             )
+        if self._parts.prober is not None:
+            await self._parts.prober.phase_ended(phase)
         self.bus.publish(PhaseEnded(t=self.clock.now(), phase=phase.name, index=step.index))
         if isinstance(self._parts.load, LocustLoad):
             self._parts.load.check_workers()
@@ -619,6 +638,8 @@ class LabRun:
                 monitor.publish_final()
 
             steps.append(("lab monitor", final_figures))
+        if parts.prober is not None:
+            steps.append(("target prober", parts.prober.stop))
         if parts.target is not None:
             steps.append(("target", parts.target.stop))
         if parts.network is not None:

@@ -116,8 +116,14 @@ def html_section(report: dict[str, Any], index: int) -> dict[str, Any]:
     return view
 
 
-def render_html(reports: Sequence[dict[str, Any]], *, title: str | None = None) -> str:
-    """One page: an overview when there are several reports, then a section per report."""
+def render_html(
+    reports: Sequence[dict[str, Any]],
+    *,
+    title: str | None = None,
+    suite: dict[str, Any] | None = None,
+) -> str:
+    """One page: an overview when there are several reports, then a section per report;
+    with a `suite` (gaplab.suite.report), its merged scorecard first."""
     sections = [html_section(r, i + 1) for i, r in enumerate(reports)]
     if title is None:
         first = reports[0]["scenario"] if reports else {"title": "", "name": ""}
@@ -127,7 +133,7 @@ def render_html(reports: Sequence[dict[str, Any]], *, title: str | None = None) 
             else f"gaplab: {len(reports)} scenarios"
         )
     template = html_environment().get_template("report.html.j2")
-    return template.render(title=title, sections=sections, outcomes=OUTCOMES)
+    return template.render(title=title, sections=sections, outcomes=OUTCOMES, suite=suite)
 
 
 def write_html(report: dict[str, Any], path: Path) -> None:

@@ -7,6 +7,7 @@ located at its line and column in the scenario file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from gaplab.checks.registry import validate_checks
@@ -18,8 +19,17 @@ from gaplab.scenario.target_models import TargetFile
 
 
 def bundled_scenarios() -> dict[str, Path]:
+    """The bundled scenarios by name; suite files (`suite:` at the top, gaplab.suite) that
+    live next to them are not scenarios and are left out."""
     directory = bundled_dir("scenarios")
-    return {path.stem: path for path in sorted(directory.glob("*.yaml"))}
+    return {
+        path.stem: path
+        for path in sorted(directory.glob("*.yaml"))
+        if not _SUITE_KEY.search(path.read_text(encoding="utf-8"))
+    }
+
+
+_SUITE_KEY = re.compile(r"^suite:", re.MULTILINE)
 
 
 def find_scenario(spec: str) -> Path:

@@ -72,6 +72,10 @@ class Phase(BaseModel):
     arrival: Rate | None = Field(
         default=None, ge=0, le=100_000, description="open model: the arrival rate in this phase"
     )
+    kill_switch: bool = Field(
+        default=False,
+        description="the lab turns the target's AI off (its declared kill switch) for this phase",
+    )
 
     @property
     def faulty(self) -> bool:

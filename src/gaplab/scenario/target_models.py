@@ -20,6 +20,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gaplab.scenario.durations import Duration
+from gaplab.scenario.probe_models import (
+    EnrichmentSpec,
+    HealthSpec,
+    KillSwitchSpec,
+    MetricsSpec,
+    WriteSpec,
+)
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -307,6 +314,12 @@ class TargetFile(BaseModel):
     sla: Duration | None = Field(default=None, gt=0)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    # What the target exposes for the probed items (gaplab.engine.probes); all optional.
+    health: HealthSpec | None = None
+    metrics: MetricsSpec | None = None
+    kill_switch: KillSwitchSpec | None = None
+    write: WriteSpec | None = None
+    enrichment: EnrichmentSpec | None = None
 
     @field_validator("non_ai_endpoints", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from gaplab.errors import InputError, Problem
 from gaplab.scenario.loader import PathKey, Position, load_document, problem_at
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.jsonpath import compile_path
+from gaplab.target.probe_declarations import probe_problems
 from gaplab.target.template import REQUEST_NAMES, RUN_NAMES, placeholders
 
 
@@ -100,6 +101,7 @@ def check_target(
             compile_path(json_path)
         except ValueError as exc:
             problems.append(problem_at(file, positions, path, str(exc)))
+    problems.extend(probe_problems(target, file, positions))
     if problems:
         raise InputError(problems)
 
