@@ -68,6 +68,32 @@ def joined(ctx: CheckContext, calls: Iterable[ProviderCall]) -> list[Joined]:
     ]
 
 
+@dataclass(frozen=True)
+class FaultHits:
+    """The calls the faults `wanted` picks hit, phase by phase, and their user requests."""
+
+    phases: list[tuple[Phase, list[ProviderFault]]]
+    calls: list[ProviderCall]
+    items: list[Joined]
+
+    @property
+    def phase_names(self) -> str:
+        return ", ".join(p.name for p, _ in self.phases)
+
+
+def requests_hit(
+    ctx: CheckContext, wanted: Callable[[ProviderFault], bool], needs: str
+) -> FaultHits:
+    """The user requests behind the calls that the faults `wanted` picks hit; `Undecided`
+    with `needs` when no phase has such a fault, or when no request could be joined."""
+    phases = faulty_phases(ctx, wanted, needs)
+    hit = [c for p, faults in phases for c in phase_calls(ctx, p) if hit_by(c, faults)]
+    found = FaultHits(phases, hit, joined(ctx, hit))
+    if not found.items:
+        raise Undecided(f"no user request could be joined to a failed call in {found.phase_names}")
+    return found
+
+
 def trace(calls: Iterable[ProviderCall]) -> str:
     """`503 at 10.20s (retry 0), 200 at 11.90s (retry 1)`."""
     parts = []

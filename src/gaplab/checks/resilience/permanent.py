@@ -13,18 +13,14 @@ from gaplab.checks.base import (
     CheckContext,
     CheckOptions,
     CheckResult,
-    Undecided,
     Verdict,
     examples,
     margin_none_of,
 )
 from gaplab.checks.resilience.joined import (
     Joined,
-    faulty_phases,
-    hit_by,
-    joined,
-    phase_calls,
     request_evidence,
+    requests_hit,
     user_saw,
 )
 from gaplab.provider.faults import ProviderFault
@@ -79,12 +75,8 @@ class NoRetryPermanentCheck(Check):
     Options = PermanentOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        phases = faulty_phases(ctx, is_permanent_fault, NEEDS)
-        hit = [c for p, faults in phases for c in phase_calls(ctx, p) if hit_by(c, faults)]
-        items = joined(ctx, hit)
-        name = ", ".join(p.name for p, _ in phases)
-        if not items:
-            raise Undecided(f"no user request could be joined to a failed call in {name}")
+        found = requests_hit(ctx, is_permanent_fault, NEEDS)
+        hit, items, name = found.calls, found.items, found.phase_names
         hit_ids = {c.call_id for c in hit}
         retried, unclean = [], []
         for item in items:

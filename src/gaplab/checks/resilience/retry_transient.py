@@ -12,17 +12,13 @@ from gaplab.checks.base import (
     CheckContext,
     CheckOptions,
     CheckResult,
-    Undecided,
     Verdict,
     examples,
     margin_none_of,
 )
 from gaplab.checks.resilience.joined import (
-    faulty_phases,
-    hit_by,
-    joined,
-    phase_calls,
     request_evidence,
+    requests_hit,
     user_saw,
 )
 from gaplab.checks.resilience.permanent import is_permanent_fault
@@ -61,12 +57,8 @@ class RetryTransientCheck(Check):
     Options = RetryTransientOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        phases = faulty_phases(ctx, is_transient_blip, NEEDS)
-        hit = [c for p, faults in phases for c in phase_calls(ctx, p) if hit_by(c, faults)]
-        items = joined(ctx, hit)
-        name = ", ".join(p.name for p, _ in phases)
-        if not items:
-            raise Undecided(f"no user request could be joined to a failed call in {name}")
+        found = requests_hit(ctx, is_transient_blip, NEEDS)
+        items, name = found.items, found.phase_names
         failed = [i for i in items if i.request.outcome != "ok"]
         costly = [i for i in items if len(i.calls) > options.max_calls]
         bad = {i.request.request_id: i for i in failed + costly}
