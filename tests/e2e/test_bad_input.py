@@ -55,7 +55,9 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started  # the interpreter's start included
     assert result.returncode == 2
     assert "more than 100000 values once aliases are expanded" in result.stderr
-    assert elapsed < 5, elapsed
+    # Never the minutes (and gigabytes) of expanding it; a busy machine may take seconds
+    # just to start Python.
+    assert elapsed < 30, elapsed
 
 
 def test_an_unusable_runs_dir_is_exit_2(tmp_path: Path) -> None:

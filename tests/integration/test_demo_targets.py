@@ -278,14 +278,20 @@ async def test_the_demo_target_spec_starts_through_the_lab_target_runner(
             report = await health.json()
         assert report["breaker"] == "none"
         assert report["defences"] == [
+            "async_write",
+            "bulkhead",
             "cache",
             "consent",
             "contract",
             "disclosure",
             "fallback",
             "guard",
+            "health",
             "history",
+            "idempotency",
             "input_limit",
+            "kill_switch",
+            "metrics",
             "output_cap",
             "output_check",
             "output_filter",

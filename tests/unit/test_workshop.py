@@ -25,7 +25,7 @@ STORIES = {  # the series' failure stories, one lesson each
     "injection": "prompt-injection",
     "pii_input": "personal-data",
     "model_swap": "model-swap",
-    "latency_drift": "is-it-working",
+    "observability": "is-it-working",
 }
 
 

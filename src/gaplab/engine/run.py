@@ -519,6 +519,10 @@ class LabRun:
     async def _play(self, step: PlannedPhase, origin: float) -> None:
         phase = step.phase
         self.phase_name = phase.name
+        # The phase starts when its faults start being applied: a request sent while the
+        # proxy or the prober is still busy with it belongs to this phase, not the one
+        # before (on a busy machine applying a toxic can take longer than a think time).
+        started = self.clock.now()
         await self._apply(step)
         if self._parts.prober is not None:
             await self._parts.prober.phase_started(phase)
@@ -528,7 +532,7 @@ class LabRun:
             )
         self.bus.publish(
             PhaseStarted(
-                t=self.clock.now(),
+                t=started,
                 phase=phase.name,
                 index=step.index,
                 duration=phase.duration,
