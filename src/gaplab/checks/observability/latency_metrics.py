@@ -51,11 +51,7 @@ class LatencyMetricsCheck(Check):
     Options = LatencyMetricsOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        declared_metrics(ctx, "`latency_histogram`")
-        if ctx.target is not None:
-            assert ctx.target.metrics is not None
-            if ctx.target.metrics.latency_histogram is None:
-                raise Undecided("declare `metrics.latency_histogram` in the target file")
+        declared_metrics(ctx, "`latency_histogram`", "latency_histogram")
         base_phase = ctx.scenario.baseline()
         slow = ctx.phases_where(lambda p: 0 < p.slow < math.inf and not p.outage)
         if base_phase is None or not slow:

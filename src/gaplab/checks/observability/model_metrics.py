@@ -45,11 +45,7 @@ class ModelMetricsCheck(Check):
     Options = ModelMetricsOptions
 
     def evaluate(self, ctx: CheckContext, options: Any) -> CheckResult:
-        declared_metrics(ctx, "`model_label`")
-        if ctx.target is not None:
-            assert ctx.target.metrics is not None
-            if ctx.target.metrics.model_label is None:
-                raise Undecided("declare `metrics.model_label` in the target file")
+        declared_metrics(ctx, "`model_label`", "model_label")
         base_phase = ctx.scenario.baseline()
         swaps = [
             (p, f.provider)

@@ -27,14 +27,17 @@ class Increase:
         return quantile(self.buckets, self.count, q)
 
 
-def declared_metrics(ctx: CheckContext, what: str) -> None:
+def declared_metrics(ctx: CheckContext, what: str, field: str | None = None) -> None:
     """`Undecided` unless the target file declares `metrics:` with `what` (e.g. the
-    latency histogram); without a target (an old journal) the check still judges."""
+    latency histogram), and, when `field` is given, sets `metrics.<field>`; without a
+    target (an old journal) the check still judges."""
     target = ctx.target
     if target is None:
         return
     if target.metrics is None:
         raise Undecided(f"declare `metrics:` in the target file (with {what}) to judge this")
+    if field is not None and getattr(target.metrics, field) is None:
+        raise Undecided(f"declare `metrics.{field}` in the target file")
 
 
 def good_scrapes(ctx: CheckContext) -> list[MetricsScraped]:
