@@ -129,13 +129,14 @@ def test_every_format_agrees_on_verdicts_and_numbers(
         label = figures.VERDICT_LABEL[verdict]
         junit_verdict, props, _ = cases[check_id]
         assert junit_verdict == verdict == props["verdict"], check_id
-        assert md_rows[check_id][0].endswith(label) and md_rows[check_id][2].startswith(
-            check["summary"]
-        )
+        kind = check["evidence"]["kind"]
+        assert md_rows[check_id][0].endswith(label) and md_rows[check_id][2] == kind
+        assert md_rows[check_id][3].startswith(check["summary"])
         item = page.one("data-check", check_id)
         assert item.attrs["data-verdict"] == verdict and label in item.text
         console_line = next(line for line in text.splitlines() if check_id in line)
         assert ("not run" if verdict == "not_run" else label) in console_line
+        assert re.search(rf"\b{kind}\b", console_line), console_line
         # The numbers: raw in JUnit, formatted the same way in HTML.
         numbers = check["evidence"]["numbers"]
         flat = dict(figures.flatten(numbers))

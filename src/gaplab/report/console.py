@@ -143,12 +143,14 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
     )
     table.add_column("check")
     table.add_column("verdict")
+    table.add_column("kind")  # measured, probed or attested: never scored as one another
     table.add_column("evidence")
     for check in report["checks"]:
         name = check["id"] + (" ★" if check["critical"] else "")
         style = _VERDICT_STYLE[check["verdict"]]
         label = _VERDICT_LABEL[check["verdict"]] + (" ~" if check.get("borderline") else "")
-        table.add_row(name, Text(label, style=style), Text(check["summary"]))
+        kind = check["evidence"]["kind"]
+        table.add_row(name, Text(label, style=style), kind, Text(check["summary"]))
     phases = Table(title="phases", title_justify="left")
     open_load = (report.get("lab") or {}).get("load_model") == "open"
     columns = ["phase", "faults", *OUTCOMES, "p95", "upstream", "calls/request"]
