@@ -18,7 +18,7 @@ import pytest
 from gaplab.engine.events import LogMessage
 from gaplab.engine.journal import read_journal
 from gaplab.engine.record import RunRecord
-from gaplab.target.process import free_port
+from gaplab.target.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -263,7 +263,8 @@ async def test_the_demo_target_spec_starts_through_the_lab_target_runner(
     provider: MockProvider, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     from gaplab.demo.spec import demo_target
-    from gaplab.target.process import TargetProcess, free_port
+    from gaplab.target.ports import free_port
+    from gaplab.target.process import TargetProcess
 
     target = demo_target("demo:hardened?without=breaker&timeout=2s")
     assert target.start is not None

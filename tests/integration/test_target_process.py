@@ -20,7 +20,8 @@ import pytest
 from gaplab.errors import LabError
 from gaplab.scenario.target_models import ReadySpec, StartSpec
 from gaplab.target.output import HEAD_BYTES, TAIL_BYTES
-from gaplab.target.process import TargetProcess, free_port
+from gaplab.target.ports import free_port
+from gaplab.target.process import TargetProcess
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 

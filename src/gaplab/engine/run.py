@@ -60,7 +60,8 @@ from gaplab.provider.journal import ProviderCall
 from gaplab.provider.server import MockProvider
 from gaplab.scenario.models import Scenario
 from gaplab.scenario.target_models import TargetFile
-from gaplab.target.process import TargetProcess, free_port
+from gaplab.target.ports import free_port
+from gaplab.target.process import TargetProcess
 from gaplab.target.template import render
 from gaplab.target.unsafe import UnsafeDetector
 

@@ -35,7 +35,7 @@ from gaplab.locust_load.channel import decode, encode, events_of
 from gaplab.locust_load.plan import LocustPlan
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
-from gaplab.target.process import free_port
+from gaplab.target.ports import free_port
 from gaplab.target.unsafe import UnsafeDetector
 
 HELLO_WITHIN = 60.0  # seconds for a Locust process to start and connect (imports are slow)

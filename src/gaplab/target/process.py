@@ -34,13 +34,6 @@ STOP_MARGIN = 2.0  # seconds past the grace before the lab kills the supervisor 
 _READ_SIZE = 64 * 1024
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (the target binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 class TargetProcess:
     def __init__(
         self, spec: StartSpec, names: dict[str, str], log_path: Path, base_url: str
