@@ -11,61 +11,38 @@ from pathlib import Path
 import pytest
 
 from gaplab.checks.base import EvidenceKind, Verdict
+from gaplab.demo.ownership import EXERCISES, OWNERSHIP
+from gaplab.matrix.plan import owners_by_exercise
 
 from .short import explain, run_targets, short_copy, verdicts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
-# scenario -> (phase scale, naive's verdicts, the defences and the checks each owns)
-CASES: dict[str, tuple[float, dict[str, Verdict], dict[str, list[str]]]] = {
-    "observability": (
-        0.7,
-        {
-            "observability.correlation": Verdict.FAIL,
-            "observability.health_degraded": Verdict.FAIL,
-            # demo:naive declares no metrics: never a fail for what is not declared
-            "observability.latency_metrics": Verdict.NOT_RUN,
-            "observability.token_metrics": Verdict.NOT_RUN,
-            "observability.model_metrics": Verdict.NOT_RUN,
-        },
-        {
-            "health": ["observability.health_degraded"],
-            "metrics": [
-                "observability.latency_metrics",
-                "observability.token_metrics",
-                "observability.model_metrics",
-            ],
-        },
-    ),
-    "user_burst": (
-        0.6,
-        {"integration.concurrency_limit": Verdict.FAIL},
-        {"bulkhead": ["integration.concurrency_limit"]},
-    ),
-    "kill_switch": (
-        0.6,
-        {"integration.kill_switch": Verdict.NOT_RUN},
-        {"kill_switch": ["integration.kill_switch"]},
-    ),
-    "slow_writes": (
-        0.6,
-        {
-            "integration.async_write": Verdict.FAIL,
-            "integration.idempotent_enrichment": Verdict.FAIL,
-        },
-        {
-            "async_write": ["integration.async_write"],
-            "idempotency": ["integration.idempotent_enrichment"],
-        },
-    ),
+F, N = Verdict.FAIL, Verdict.NOT_RUN
+# scenario -> naive's verdicts. The phase scale and which defences' removal fails which
+# checks come from the ownership table (gaplab.demo.ownership), as `lab matrix` reads them.
+NAIVE: dict[str, dict[str, Verdict]] = {
+    "observability": {
+        "observability.correlation": F,
+        "observability.health_degraded": F,
+        # demo:naive declares no metrics: never a fail for what is not declared
+        "observability.latency_metrics": N,
+        "observability.token_metrics": N,
+        "observability.model_metrics": N,
+    },
+    "user_burst": {"integration.concurrency_limit": F},
+    "kill_switch": {"integration.kill_switch": N},  # naive declares no kill switch
+    "slow_writes": {"integration.async_write": F, "integration.idempotent_enrichment": F},
 }
+OWNERS = owners_by_exercise(OWNERSHIP)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(NAIVE))
 async def test_naive_fails_hardened_passes_and_each_owner_flips_only_its_checks(
     name: str, tmp_path: Path
 ) -> None:
-    scale, naive_wanted, owners = CASES[name]
+    naive_wanted, owners = NAIVE[name], OWNERS[name]
+    scale = EXERCISES[name].shortest
     targets = ["demo:naive", "demo:hardened"] + [f"demo:hardened?without={d}" for d in owners]
     results = await run_targets(short_copy(name, tmp_path, scale), targets, tmp_path / "runs")
     naive, hardened = results["demo:naive"], results["demo:hardened"]
