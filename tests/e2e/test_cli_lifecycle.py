@@ -186,6 +186,9 @@ def test_lab_report_rebuilds_the_verdicts(tmp_path: Path) -> None:
         env={**os.environ},
     )
     assert first.returncode == 1, first.stdout + first.stderr
+    # A finished run says nothing on stderr: no traceback, no asyncio complaint about a
+    # child that exited after the loop closed ("Loop ... that handles pid N is closed").
+    assert first.stderr.strip() == "", first.stderr
     original = json.loads((tmp_path / "a.json").read_text())
     run_dir = runs / original["run_id"]
     again = subprocess.run(

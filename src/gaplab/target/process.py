@@ -32,6 +32,7 @@ SUPERVISOR = (sys.executable, "-m", "gaplab.target.supervisor")
 SUPERVISOR_START = 30.0  # seconds for the supervisor to start (a loaded CI machine)
 STOP_MARGIN = 2.0  # seconds past the grace before the lab kills the supervisor itself
 _READ_SIZE = 64 * 1024
+REAP_WITHIN = 2.0  # seconds for the child watcher to see a supervisor that said goodbye
 
 
 class TargetProcess:
@@ -210,11 +211,25 @@ async def _last_words(
             await asyncio.sleep(0.05)
         return b""
     try:
-        return await asyncio.wait_for(reports.read(), within)
+        said = await asyncio.wait_for(reports.read(), within)
     except TimeoutError:
         return None
     except OSError:
-        return b""
+        said = b""
+    await _reaped(process, REAP_WITHIN)
+    return said
+
+
+async def _reaped(process: asyncio.subprocess.Process, within: float) -> None:
+    """Wait (briefly) until the event loop's child watcher has seen the supervisor exit: its
+    socket closes a moment before it exits, and a loop closed in between leaves the exit to
+    a closed loop (asyncio then prints "Loop ... that handles pid N is closed" under the
+    scorecard)."""
+    deadline = asyncio.get_running_loop().time() + within
+    # Polled: the only event asyncio offers is `wait()`, which also waits for the output
+    # pipe, and a target whose supervisor was killed may hold that open.
+    while process.returncode is None and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
