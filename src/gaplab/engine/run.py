@@ -480,6 +480,8 @@ class LabRun:
                 workers=self.options.locust_workers,
                 expect_workers=self.options.expect_workers,
                 master_port=self.options.locust_port,
+                phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
+                on_slip=monitor.record_slip,
             )
         else:
             load = LoadGenerator(
