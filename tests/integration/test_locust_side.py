@@ -87,11 +87,14 @@ class Environment:
 plan = LocustPlan.of(orjson.loads(sys.argv[1]))
 link = Printed(plan, int(sys.argv[2]), time.monotonic())
 driver = ArrivalDriver(plan, link, int(sys.argv[2]), int(sys.argv[3]), Environment())
+seen = []
+Environment.events.request.add_listener(lambda **request: seen.append(request["name"]))
 driver.start(link.now())
 flusher = gevent.spawn(link.flush_often)
 gevent.sleep(float(sys.argv[4]))
 driver.stop()
 link.flush()
+sys.stdout.write(orjson.dumps({"locust_requests": seen}).decode() + "\n")
 """
 
 
@@ -119,7 +122,19 @@ async def server_url() -> AsyncIterator[str]:
         await asyncio.sleep(0.4)
         return web.json_response({"answer": "Your order ships Tuesday."})
 
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        # A whole answer whose bytes keep coming, each well within a socket timeout.
+        response = web.StreamResponse(headers={"content-type": "application/json"})
+        await response.prepare(request)
+        for piece in (b'{"answer": ', b'"Your order ', b"ships ", b'Tuesday."', b"}"):
+            await response.write(piece)
+            await asyncio.sleep(0.3)
+        with contextlib.suppress(ConnectionError):
+            await response.write_eof()
+        return response
+
     app = web.Application()
+    app.router.add_post("/trickle", trickle)
     app.router.add_post("/stream", stream)
     app.router.add_post("/slow", slow)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
@@ -218,6 +233,23 @@ async def test_a_text_stream_cut_mid_way_is_cut_on_locust_too(server_url: str) -
     assert [e.stream_end for e in theirs if isinstance(e, UserRequestFinished)] == ["done", "cut"]
 
 
+async def test_the_patience_bounds_a_whole_answer_as_the_built_in_does(server_url: str) -> None:
+    target = TargetFile.model_validate(
+        {"name": "slow", "request": {"url": server_url + "/trickle", "json": {"q": "{input}"}}}
+    )
+    for patience, outcome in ((0.6, "error"), (3.0, "ok")):
+        plan = _plan(target, server_url, LoadSpec(users=1, patience=patience))
+        messages = await _locust(ASK, orjson.dumps(plan.__dict__).decode(), "q")
+        [event] = [event_from_dict(e) for m in messages for e in m.get("events", ())]
+        assert isinstance(event, UserRequestFinished)
+        ours = await _builtin(target, "q", patience)
+        same = ("outcome", "detail", "status")
+        assert {k: getattr(event, k) for k in same} == {k: getattr(ours, k) for k in same}
+        assert event.outcome == outcome
+        if outcome == "error":
+            assert event.detail == "no answer within 0.6s" and event.latency < 1.2
+
+
 async def test_open_arrivals_on_locust_keep_their_share_of_max_in_flight(
     server_url: str,
 ) -> None:
@@ -244,5 +276,8 @@ async def test_open_arrivals_on_locust_keep_their_share_of_max_in_flight(
     numbers = {f"user-{n % 10:04d}" for n, _ in zip(range(1, 60, 2), share.due(), strict=False)}
     assert {e["user"] for e in events} <= numbers
     assert len(events) >= 6 and all(e["outcome"] == "ok" for e in events)
+    # Locust's request events fired for each answered request (its statistics count them).
+    [seen] = [m["locust_requests"] for m in messages if "locust_requests" in m]
+    assert seen == ["/slow"] * len(events)
     slips = [s for r in reports for s in r["slips"]]
     assert len(slips) == last["started"] and max(slips) < 0.2

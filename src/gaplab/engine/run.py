@@ -525,6 +525,8 @@ class LabRun:
         # proxy or the prober is still busy with it belongs to this phase, not the one
         # before (on a busy machine applying a toxic can take longer than a think time).
         started = self.clock.now()
+        if isinstance(self._parts.load, LocustLoad):  # its processes label requests too
+            self._parts.load.phase_changed()
         await self._apply(step)
         if self._parts.prober is not None:
             await self._parts.prober.phase_started(phase)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
 from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
@@ -60,15 +61,23 @@ class Asker:
         started = link.now()
         flight = InFlight(request_id, user, link.phase, started, "ai", given, opted_out)
         link.in_flight[request_id] = flight
+        url = chosen.url(names)
+        name = urlsplit(url).path or "/"  # Locust's statistics: one row per endpoint
+        # The user's patience bounds the whole exchange, as the built-in's total timeout.
+        patience = gevent.Timeout(self._patience)
+        patience.start()
         streamed: StreamRead | None = None
         try:
             response = client.request(
                 spec.method,
-                chosen.url(names),
+                url,
+                name=name,
                 data=chosen.body_bytes(names),
                 headers=headers,
                 stream=stream_spec is not None,
             )
+            if not patience.pending:  # it fired: Locust took it for a failed request
+                raise patience
             status = response.status_code or 0
             error = getattr(response, "error", None)
             answer_headers = CIMultiDict(response.headers.items() if response.headers else ())
@@ -77,7 +86,7 @@ class Asker:
             elif stream_spec is not None and is_stream_answer(
                 status, answer_headers.get("content-type", "").split(";")[0].strip(), stream_spec
             ):
-                streamed = read_streamed(response, stream_spec, link, started, self._patience)
+                streamed = read_streamed(response, stream_spec, link, started, patience)
                 verdict = classify_stream(
                     streamed,
                     answer_headers,
@@ -97,22 +106,25 @@ class Asker:
                     given,
                     request_id,
                 )
+        except gevent.Timeout as fired:
+            if fired is not patience:
+                raise
+            status, verdict = 0, Verdict("error", f"no answer within {self._patience:g}s")
         finally:
+            patience.close()
             link.in_flight.pop(request_id, None)
         link.send(flight.finished(link.now(), verdict, status, streamed))
 
 
 def read_streamed(
-    response: Any, spec: StreamSpec, link: Sink, started: float, patience: float
+    response: Any, spec: StreamSpec, link: Sink, started: float, patience: gevent.Timeout
 ) -> StreamRead:
-    """Read a streamed body as it arrives, until its end or the user's patience runs out
-    (counted from the request's `started`, as the built-in's total timeout); never raises
-    for a broken or stalled stream."""
+    """Read a streamed body as it arrives, until its end or until `patience` fires (the
+    user's, started with the request, as the built-in's total timeout): a stalled stream.
+    Never raises for a broken or stalled stream."""
     assembler = StreamAssembler(spec, started)
     read = assembler.read
     raw = response._response
-    timer = gevent.Timeout(max(0.0, started + patience - link.now()))
-    timer.start()
     try:
         for data in _arriving(raw, _close_delimited(response)):
             if assembler.feed(data, link.now()):
@@ -120,13 +132,12 @@ def read_streamed(
         else:
             assembler.body_ended()
     except gevent.Timeout as fired:
-        if fired is not timer:
+        if fired is not patience:
             raise
         read.end = "stalled"
     except (HTTPConnectionClosed, HTTPParseError, OSError):
         read.end = "cut"
     finally:
-        timer.close()
         _discard_unless_complete(raw)
     return read
 

@@ -277,6 +277,11 @@ class LocustLoad:
                 f"(see {self._run_dir / 'locust.log'})"
             )
 
+    def phase_changed(self) -> None:
+        """Tell the Locust processes the phase now, as soon as it starts (before its faults
+        are applied: a request sent meanwhile belongs to it, as under the built-in load)."""
+        self._send({"phase": self._phase()})
+
     def set_users(self, users: int) -> None:
         """Closed users: how many now (open arrivals follow their plan: the phase only)."""
         if self.arrivals is not None:
