@@ -4,12 +4,15 @@ drops keep ids unique, how `max_in_flight` is shared, and the lab's sum of the r
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from gaplab.engine.events import ArrivalsDropped
+from gaplab.engine.clock import MonotonicClock
+from gaplab.engine.events import ArrivalsDropped, Event
 from gaplab.load.arrival_plan import ArrivalPlan
 from gaplab.load.arrivals import ArrivalCounts
 from gaplab.load.inputs import InputMix
@@ -20,6 +23,8 @@ from gaplab.locust_load.arrival_share import (
     arrivals_report,
     in_flight_share,
 )
+from gaplab.locust_load.channel import decode
+from gaplab.locust_load.process import LocustLoad
 from gaplab.scenario.library import load_scenario
 from gaplab.scenario.load_models import LoadSpec
 from gaplab.target.resolve import resolve_target
@@ -129,3 +134,48 @@ def test_open_arrivals_and_streamed_answers_are_not_refused() -> None:
         scenario, _ = load_scenario(name)
         target = resolve_target("demo:naive", interface=interface or scenario.interface)
         check_locust_run(scenario, target)  # Locust is installed here: nothing to refuse
+
+
+async def test_the_lab_side_of_open_arrivals_counts_publishes_and_sends_no_users(
+    tmp_path: Path,
+) -> None:
+    scenario, _ = load_scenario("outage")
+    published: list[Event] = []
+    load = LocustLoad(
+        target=resolve_target("demo:naive", interface=scenario.interface),
+        names={},
+        base_url="http://127.0.0.1:1",
+        load=scenario.load,
+        seed=7,
+        clock=MonotonicClock(),
+        publish=published.append,
+        current_phase=lambda: "outage",
+        sla=10.0,
+        run_dir=tmp_path,
+        workers=2,
+    )
+    lines: list[bytes] = []
+
+    async def take(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            lines.append(line)
+
+    server = await asyncio.start_server(take, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    _, load._writer = await asyncio.open_connection("127.0.0.1", port)
+    load.phase_changed()
+    load.set_users(50)  # at a phase edge: open arrivals follow their plan, no users
+    load._writer.close()
+    await load._writer.wait_closed()
+    for _ in range(100):
+        if len(lines) == 2:
+            break
+        await asyncio.sleep(0.01)
+    server.close()
+    assert [decode(line) for line in lines] == [{"phase": "outage"}, {"phase": "outage"}]
+    assert load.counts() == ArrivalCounts()
+    for worker, counts in ((0, ArrivalCounts(10, 9, 1, 0, 2)), (1, ArrivalCounts(10, 10))):
+        load._receive(arrivals_report(worker, counts, {"outage": counts.dropped}, [0.01]))
+    assert load.counts() == ArrivalCounts(20, 19, 1, 0, 2)
+    drops = [e for e in published if isinstance(e, ArrivalsDropped)]
+    assert [(e.phase, e.count) for e in drops] == [("outage", 1)]
