@@ -53,7 +53,8 @@ class ArrivalDriver:
         self._opted_out = opted_out_users(plan.seed, load.users, load.opt_out)
         self._asker = Asker(plan, link)
         # One session for every arrival, its pool as large as the requests it may have in
-        # flight; the user's patience bounds every wait on the socket, and no retries.
+        # flight; no retries (a failed request is the target's outcome); the patience
+        # bounds each socket wait here and the whole exchange in `Asker`.
         self._session = FastHttpSession(
             base_url=plan.base_url,
             request_event=environment.events.request,

@@ -44,8 +44,9 @@ class GaplabUser(FastHttpUser):
         attributes: dict[str, Any] = {
             "host": plan.base_url,
             "wait_time": constant(load.think),
-            # The user's patience bounds every wait on the socket, as the built-in client's
-            # total timeout does; no retries: a failed request is the target's outcome.
+            # The user's patience bounds each wait on the socket (and `Asker` the whole
+            # exchange, as the built-in's total timeout); no retries: a failed request is
+            # the target's outcome.
             "network_timeout": load.patience,
             "connection_timeout": load.patience,
             "max_retries": 0,
