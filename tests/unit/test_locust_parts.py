@@ -20,11 +20,6 @@ from gaplab.target.unsafe import UnsafeDetector
 
 def test_what_the_locust_path_cannot_run_is_refused_before_the_run() -> None:
     runner = CliRunner()
-    done = runner.invoke(cli.main, ["run", "outage", "--load", "locust"])
-    assert done.exit_code == 2, done.output
-    assert "this scenario uses open arrivals" in done.output
-    done = runner.invoke(cli.main, ["run", "stream_faults", "--load", "locust"])
-    assert done.exit_code == 2 and "the target streams its answers" in done.output
     done = runner.invoke(cli.main, ["run", "hang", "--locust-workers", "2"])
     assert done.exit_code == 2 and "need --load locust" in done.output
 
@@ -44,9 +39,10 @@ def test_the_plan_carries_the_target_and_the_load_whole(tmp_path: Path) -> None:
         lab_port=4000,
         users=0,
         phase="warmup",
+        phase_rates=[(10.0, None), (15.0, 90.0)],  # open arrivals rebuild their plan from it
     )
     back = LocustPlan.read(plan.write(tmp_path / "plan.json"))
-    assert back == plan
+    assert back == plan and back.phase_rates == [(10.0, None), (15.0, 90.0)]
     assert back.target_file() == target and back.load_spec() == scenario.load
 
 

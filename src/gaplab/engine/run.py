@@ -481,6 +481,8 @@ class LabRun:
                 workers=self.options.locust_workers,
                 expect_workers=self.options.expect_workers,
                 master_port=self.options.locust_port,
+                phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
+                on_slip=monitor.record_slip,
             )
         else:
             load = LoadGenerator(
@@ -524,6 +526,8 @@ class LabRun:
         # proxy or the prober is still busy with it belongs to this phase, not the one
         # before (on a busy machine applying a toxic can take longer than a think time).
         started = self.clock.now()
+        if isinstance(self._parts.load, LocustLoad):  # its processes label requests too
+            self._parts.load.phase_changed()
         await self._apply(step)
         if self._parts.prober is not None:
             await self._parts.prober.phase_started(phase)

@@ -55,9 +55,43 @@ Observer = Callable[[dict[str, Any]], None]
 def is_stream(response: aiohttp.ClientResponse, spec: StreamSpec) -> bool:
     """A 200 whose body is the declared stream (an SSE target answering JSON, e.g. a 429
     decided before the stream, is judged as an ordinary answer)."""
-    if response.status != 200:
+    return is_stream_answer(response.status, response.content_type, spec)
+
+
+def is_stream_answer(status: int, content_type: str, spec: StreamSpec) -> bool:
+    """`is_stream` for any client: `content_type` is the media type, without parameters."""
+    if status != 200:
         return False
-    return spec.format == "text" or response.content_type == "text/event-stream"
+    return spec.format == "text" or content_type.lower() == "text/event-stream"
+
+
+class StreamAssembler:
+    """What a reader does with each piece of a streamed body as it arrives, whatever reads
+    the socket: `read_stream` here, the Locust user under gevent
+    (`gaplab.locust_load.exchange`), so both record the same `StreamRead`."""
+
+    def __init__(self, spec: StreamSpec, started: float, observe: Observer | None = None) -> None:
+        self.read = StreamRead()
+        self._started = started
+        self._parser = _SseParser(spec, self.read, observe) if spec.format == "sse" else None
+
+    def feed(self, data: bytes, now: float) -> bool:
+        """Take a piece of the body received at `now`; True once the answer is over (the
+        done event, or the target's error event)."""
+        read = self.read
+        if read.ttfb is None:
+            read.ttfb = now - self._started
+        if self._parser is None:
+            read.chunks += 1
+            read.pieces.append(data.decode("utf-8", errors="replace"))
+            return False
+        return self._parser.feed(data)
+
+    def body_ended(self) -> None:
+        """The body ended whole: a text answer is done; an SSE one without its done event
+        stays cut."""
+        if self._parser is None:
+            self.read.end = "done"
 
 
 async def read_stream(
@@ -68,19 +102,13 @@ async def read_stream(
     observe: Observer | None = None,
 ) -> StreamRead:
     """Read the body to its end; never raises for a broken or stalled stream."""
-    read = StreamRead()
-    parser = _SseParser(spec, read, observe) if spec.format == "sse" else None
+    assembler = StreamAssembler(spec, started, observe)
+    read = assembler.read
     try:
         async for data in response.content.iter_any():
-            if read.ttfb is None:
-                read.ttfb = clock.now() - started
-            if parser is None:
-                read.chunks += 1
-                read.pieces.append(data.decode("utf-8", errors="replace"))
-            elif parser.feed(data):
+            if assembler.feed(data, clock.now()):
                 return read  # done, or the target's error event: the answer is over
-        if parser is None:
-            read.end = "done"  # a text answer ends with its body
+        assembler.body_ended()
     except TimeoutError:
         read.end = "stalled"
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError):

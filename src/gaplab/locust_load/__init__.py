@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 EXTRA = "gaplab[locust]"
 # The modules that import Locust (and so gevent): only Locust's processes import them.
 LOCUST_SIDE = frozenset(
-    {"gaplab.locust_load.main", "gaplab.locust_load.user", "gaplab.locust_load.link"}
+    {
+        "gaplab.locust_load.main",
+        "gaplab.locust_load.user",
+        "gaplab.locust_load.link",
+        "gaplab.locust_load.exchange",
+        "gaplab.locust_load.arrive",
+    }
 )
 LOAD_ENGINES = ("builtin", "locust")
 
@@ -39,16 +45,6 @@ def require_locust(find: Callable[[str], Any] = importlib.util.find_spec) -> Non
 
 
 def check_locust_run(scenario: Scenario, target: TargetFile) -> None:
-    """What `--load locust` can run, checked before anything starts (exit 2): Locust
-    installed, closed users (`users`, `think`), answers read whole (not streamed)."""
+    """What `--load locust` needs before anything starts (exit 2): Locust installed. (It
+    runs closed users and open arrivals, whole and streamed answers, as the built-in.)"""
     require_locust()
-    if scenario.load.open:
-        raise InputError(
-            "--load locust: this scenario uses open arrivals (load.arrival / stages); "
-            "the Locust path sends closed users only, for now: use the built-in load"
-        )
-    if target.response.stream is not None:
-        raise InputError(
-            "--load locust: the target streams its answers (response.stream); the Locust "
-            "path reads whole answers only, for now: use the built-in load"
-        )

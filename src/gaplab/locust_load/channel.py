@@ -5,9 +5,12 @@ Locust -> lab: `{"worker": w, "events": [...]}`, a batch of finished requests of
 (`UserRequestFinished`,
 as the journal writes them; each worker sends a batch every `FLUSH` seconds, or sooner
 once it holds `BATCH` of them), `{"hello": {"worker": i, "pid": p}}` first, `{"bye": {...}}`
-last, after the requests still in flight at the stop that had outlasted the SLA.
+last, after the requests still in flight at the stop that had outlasted the SLA. Under open
+arrivals, with the batches: `{"worker": w, "arrivals": counts, "dropped": {phase: n},
+"slips": [...]}` (`gaplab.locust_load.arrival_share.arrivals_report`).
 
 Lab -> Locust: `{"users": n}` (closed users at a phase edge), `{"phase": name}`,
+`{"arrive": origin}` (open arrivals: the timeline started at `origin`, run clock),
 `{"learn": [prompt, keys, emitted]}` (what the lab's unsafe detector learned from a
 provider call, `UnsafeDetector.lesson`), `{"stop": sla}`.
 

@@ -38,6 +38,9 @@ class Sink:
         self.in_flight: dict[str, InFlight] = {}
         self.phase = plan.phase
         self.sent = 0
+        # What else goes to the lab with each batch (the open arrivals' counts and drops):
+        # each gives a message, or None when it has nothing new.
+        self.reporters: list[Callable[[bool], dict[str, Any] | None]] = []
 
     def now(self) -> float:
         return round(time.monotonic() - self._origin, 6)
@@ -51,9 +54,18 @@ class Sink:
         if self._buffer:
             batch, self._buffer = self._buffer, []
             self.sent += len(batch)
-            self._ship([e.to_dict() for e in batch])
+            self._deliver({"worker": self.worker, "events": [e.to_dict() for e in batch]})
+        self.report_now()
 
-    def _ship(self, events: list[dict[str, Any]]) -> None:
+    def report_now(self, final: bool = False) -> None:
+        """Send what the reporters have to say (all of it when `final`)."""
+        for reporter in self.reporters:
+            message = reporter(final)
+            if message is not None:
+                self._deliver(message)
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        """Send one message to the lab (a batch carries its worker's number)."""
         raise NotImplementedError
 
     def abandon(self, pending: list[InFlight], now: float, sla: float) -> None:
@@ -101,8 +113,8 @@ class LabLink(Sink):
     def tell(self, **facts: Any) -> None:
         self._write(encode(facts))
 
-    def _ship(self, events: list[dict[str, Any]]) -> None:
-        self._write(encode({"worker": self.worker, "events": events}))
+    def _deliver(self, message: dict[str, Any]) -> None:
+        self._write(encode(message))
 
     def forward(self, batch: dict[str, Any]) -> None:
         """A worker's batch (`{"worker", "events"}`), as it came: not unpacked here."""
@@ -150,8 +162,8 @@ class WorkerLink(Sink):
         self._runner = runner
         self._greenlets = [gevent.spawn(self.flush_often)]
 
-    def _ship(self, events: list[dict[str, Any]]) -> None:
-        self._runner.send_message("gaplab_events", {"worker": self.worker, "events": events})
+    def _deliver(self, message: dict[str, Any]) -> None:
+        self._runner.send_message("gaplab_events", message)
 
     def close(self) -> None:
         self.flush()

@@ -27,7 +27,8 @@ from locust import events  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.runners import STATE_MISSING  # noqa: E402
 
-from gaplab.locust_load.link import LabLink, WorkerLink  # noqa: E402
+from gaplab.locust_load.arrive import ArrivalDriver  # noqa: E402
+from gaplab.locust_load.link import LabLink, Sink, WorkerLink  # noqa: E402
 from gaplab.locust_load.plan import LocustPlan  # noqa: E402
 from gaplab.locust_load.user import GaplabVirtualUser  # noqa: E402
 
@@ -40,6 +41,16 @@ def spawn_rate(users: int, ramp: float) -> float:
     return max(users, 1) / ramp if ramp > 0 else SPAWN_ALL_AT_ONCE
 
 
+def open_arrivals(
+    plan: LocustPlan, link: Sink, worker: int, workers: int, environment: Any
+) -> ArrivalDriver | None:
+    """The process's open arrivals when the scenario has them (else None): they start when
+    the lab says the timeline started (`{"arrive": origin}`)."""
+    if not plan.load_spec().open:
+        return None
+    return ArrivalDriver(plan, link, worker, workers, environment)
+
+
 def run_local(plan: LocustPlan) -> int:
     link = LabLink(plan)
     GaplabVirtualUser.configure(plan, link, 0, 1)
@@ -47,16 +58,26 @@ def run_local(plan: LocustPlan) -> int:
     runner = environment.create_local_runner()
     ramp = plan.load_spec().ramp
     link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
+    driver = open_arrivals(plan, link, 0, 1, environment)
+    if driver is not None:
+        link.on_message = lambda message: _arrive(driver, message)
     link.hello(workers=0)
     link.stopped.wait()  # the users start when the lab says how many
     pending = sorted(link.in_flight.values(), key=lambda f: f.started)
     now = link.now()
     runner.stop()
+    if driver is not None:
+        driver.stop()
     if link.stop_sla is not None:
         link.abandon(pending, now, link.stop_sla)
     link.close()
     runner.quit()
     return 0
+
+
+def _arrive(driver: ArrivalDriver | None, message: dict[str, Any]) -> None:
+    if driver is not None and "arrive" in message:
+        driver.start(float(message["arrive"]))
 
 
 def run_master(plan: LocustPlan, workers: int, port: int) -> int:
@@ -127,17 +148,20 @@ def run_worker(host: str, port: int) -> int:
     state: dict[str, Any] = {}
 
     def on_plan(environment: Any, msg: Any, **kwargs: Any) -> None:
-        plan = LocustPlan(**msg.data["plan"])
+        plan = LocustPlan.of(msg.data["plan"])
         index = int(msg.data["index"])
         link = WorkerLink(plan, index, float(msg.data["now"]), runner)
-        GaplabVirtualUser.configure(plan, link, index, int(msg.data["workers"]))
+        workers = int(msg.data["workers"])
+        GaplabVirtualUser.configure(plan, link, index, workers)
         environment.host = plan.base_url
         state["link"] = link
+        state["driver"] = open_arrivals(plan, link, index, workers, environment)
         runner.send_message("gaplab_ready", {"index": index})
 
     def on_lab(environment: Any, msg: Any, **kwargs: Any) -> None:
         if "link" in state:
             state["link"].apply(msg.data)
+            _arrive(state["driver"], msg.data)
 
     def on_stop(environment: Any, msg: Any, **kwargs: Any) -> None:
         link = state.get("link")
@@ -146,6 +170,8 @@ def run_worker(host: str, port: int) -> int:
         pending = sorted(link.in_flight.values(), key=lambda f: f.started)
         now = link.now()
         runner.stop()
+        if state["driver"] is not None:
+            state["driver"].stop()
         if msg.data.get("sla") is not None:
             link.abandon(pending, now, float(msg.data["sla"]))
         link.close()

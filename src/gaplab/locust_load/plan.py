@@ -10,7 +10,8 @@ and a run is reproducible for a given worker count.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ class LocustPlan:
     users: int  # closed users at the start (0: wait for the lab to say)
     workers: int = 1  # W: the Locust processes that run users
     phase: str = ""  # the phase the first requests start in
+    # Open arrivals: each phase's (duration, own `arrival` rate or None), in timeline order,
+    # from which each Locust process rebuilds the run's ArrivalPlan.
+    phase_rates: list[tuple[float, float | None]] = field(default_factory=list)
 
     def target_file(self) -> TargetFile:
         return TargetFile.model_validate(self.target)
@@ -47,7 +51,15 @@ class LocustPlan:
 
     @classmethod
     def read(cls, path: Path) -> LocustPlan:
-        return cls(**orjson.loads(path.read_bytes()))
+        return cls.of(orjson.loads(path.read_bytes()))
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> LocustPlan:
+        """The plan from its JSON form (as `write` and the master's message carry it)."""
+        rates = [
+            (float(d), None if r is None else float(r)) for d, r in data.get("phase_rates", ())
+        ]
+        return cls(**{**data, "phase_rates": rates})
 
     @classmethod
     def build(
@@ -65,6 +77,7 @@ class LocustPlan:
         users: int,
         workers: int = 1,
         phase: str = "",
+        phase_rates: Sequence[tuple[float, float | None]] = (),
     ) -> LocustPlan:
         return cls(
             target=target.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -79,4 +92,5 @@ class LocustPlan:
             users=users,
             workers=workers,
             phase=phase,
+            phase_rates=[(duration, rate) for duration, rate in phase_rates],
         )

@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,7 @@ from gaplab.load.client import Connections, RequestClient, opted_out_users
 from gaplab.load.greedy import GreedyUser
 from gaplab.load.inputs import InputMix
 from gaplab.load.probes import probe
+from gaplab.locust_load.arrival_share import ArrivalTally
 from gaplab.locust_load.channel import decode, encode, events_of
 from gaplab.locust_load.plan import LocustPlan
 from gaplab.scenario.models import LoadSpec
@@ -63,11 +64,14 @@ class LocustLoad:
         workers: int = 0,
         expect_workers: int | None = None,
         master_port: int | None = None,
+        phase_rates: Sequence[tuple[float, float | None]] = (),
+        on_slip: Callable[[float], None] | None = None,
     ) -> None:
         """`workers`: local Locust worker processes (0: Locust's local runner, no master);
         `expect_workers`: the workers the master waits for, local ones included (more than
         `workers`: the rest join with `lab locust-worker`); `master_port`: where the master
-        listens for workers (default: a free port when every worker is local, else 5557)."""
+        listens for workers (default: a free port when every worker is local, else 5557);
+        `phase_rates`, `on_slip`: as for the built-in `LoadGenerator` (open arrivals)."""
         self._target, self._names, self._base_url = target, names, base_url.rstrip("/")
         self._load, self._seed, self._clock = load, seed, clock
         self._publish, self._phase, self._sla = publish, current_phase, sla
@@ -115,6 +119,9 @@ class LocustLoad:
         self.shares: dict[int, int] = {}  # worker -> requests it finished
         self.last_batch: dict[int, float] = {}  # worker -> when its last batch came
         self.connections_by_phase: dict[str, Connections] = {}
+        # Open arrivals: the Locust processes walk the plan; the lab sums their reports.
+        self._phase_rates = list(phase_rates)
+        self.arrivals = ArrivalTally(on_slip) if load.open else None
 
     # -- the engine's calls ----------------------------------------------------------------
     async def prepare(self) -> None:
@@ -138,6 +145,7 @@ class LocustLoad:
             lab_port=port,
             users=0,  # until `start` says how many
             phase=self._phase(),
+            phase_rates=self._phase_rates,
         )
         path = plan.write(self._run_dir / "locust-plan.json")
         self._log = (self._run_dir / "locust.log").open("ab")
@@ -176,7 +184,12 @@ class LocustLoad:
             self._watchers.append(
                 asyncio.create_task(self._watch(worker, f"local Locust worker process {number}"))
             )
-        self.set_users(users)
+        if self.arrivals is not None:  # the timeline starts at `origin` (run clock)
+            self._send(
+                {"phase": self._phase(), "arrive": self._clock.now() if origin is None else origin}
+            )
+        else:
+            self.set_users(users)
         for endpoint in self._target.non_ai_endpoints:
             self._probes.append(
                 asyncio.create_task(
@@ -264,7 +277,16 @@ class LocustLoad:
                 f"(see {self._run_dir / 'locust.log'})"
             )
 
+    def phase_changed(self) -> None:
+        """Tell the Locust processes the phase now, as soon as it starts (before its faults
+        are applied: a request sent meanwhile belongs to it, as under the built-in load)."""
+        self._send({"phase": self._phase()})
+
     def set_users(self, users: int) -> None:
+        """Closed users: how many now (open arrivals follow their plan: the phase only)."""
+        if self.arrivals is not None:
+            self._send({"phase": self._phase()})
+            return
         self._users = users
         self._send({"phase": self._phase(), "users": users})
 
@@ -283,7 +305,8 @@ class LocustLoad:
         return self.client.stale_retries
 
     def counts(self) -> ArrivalCounts | None:
-        return None  # closed users only
+        """Open arrivals so far, summed over the Locust processes (None under closed users)."""
+        return self.arrivals.counts() if self.arrivals is not None else None
 
     def connections(self, phase: str) -> Connections:
         mine = self.connections_by_phase.get(phase, Connections())
@@ -352,6 +375,9 @@ class LocustLoad:
             worker = int(message.get("worker", 0))
             self.shares[worker] = self.shares.get(worker, 0) + got
             self.last_batch[worker] = self._clock.now()
+        if self.arrivals is not None:
+            for dropped in self.arrivals.take(message, self._clock.now()):
+                self._publish(dropped)
         if "bye" in message:
             self._bye.set()
 
