@@ -114,3 +114,13 @@ async def test_an_answer_decided_before_the_stream_is_judged_as_json(sse_url: st
     refused = await ask(sse_url + "/refused", "done")
     assert (refused.outcome, refused.status, refused.stream_end) == ("error", 429, "")
     assert refused.to_dict().keys().isdisjoint({"ttfb", "stream_end", "chunks"})
+
+
+async def test_a_patience_past_five_seconds_is_kept_to_the_millisecond(sse_url: str) -> None:
+    # aiohttp rounds deadlines past 5 s up to its loop clock's next whole second unless told
+    # not to: started just after a whole second, a 5.01 s patience would end near 6 s.
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep((1.05 - loop.time() % 1.0) % 1.0)
+    stall = await ask(sse_url + "/stream", "stall", patience=5.01)
+    assert stall.stream_end == "stalled"
+    assert 5.0 <= stall.latency < 5.5, stall.latency

@@ -13,6 +13,7 @@ tell a target that is not running from one that fails.
 
 from __future__ import annotations
 
+import math
 import random
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
@@ -202,7 +203,9 @@ class RequestClient:
     def open(self) -> None:
         # A short keep-alive: a pooled connection the target has already closed would
         # otherwise show up as a spurious "connection reset" against the target.
-        timeout = aiohttp.ClientTimeout(total=self.patience)
+        # Exact: past `ceil_threshold` (5 s by default) aiohttp rounds a deadline up to the
+        # loop clock's next whole second, so a 6 s patience gave up after 6 to 7 s.
+        timeout = aiohttp.ClientTimeout(total=self.patience, ceil_threshold=math.inf)
         self._session = aiohttp.ClientSession(
             connector=_PoolAwareConnector(limit=0, keepalive_timeout=1.0),
             timeout=timeout,
