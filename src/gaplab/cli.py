@@ -246,7 +246,8 @@ def run(
             runs_dir=runs_dir,
             time_scale=time_scale,
             concurrency=concurrency,
-            unsupported={"--seed": seed, "--toxiproxy": toxiproxy_url, "--tui": tui or None},
+            tui=tui,
+            unsupported={"--seed": seed, "--toxiproxy": toxiproxy_url},
         )
     if attest_path is not None or time_scale is not None or concurrency is not None:
         raise click.UsageError("--attest, --time-scale and --concurrency are for suites")
@@ -358,9 +359,11 @@ def _run_suite(
     runs_dir: Path,
     time_scale: float | None,
     concurrency: int | None,
+    tui: bool,
     unsupported: dict[str, object],
 ) -> NoReturn:
-    """`lab run` of a suite file (gaplab.suite): everything checked first, then run."""
+    """`lab run` of a suite file (gaplab.suite): everything checked first, then run, on
+    the console or, with --tui, live in the terminal UI (gaplab.tui.suite_driver)."""
     from gaplab.output_paths import check_output_file, check_runs_dir
     from gaplab.suite.headless import run_suite_headless
     from gaplab.suite.loading import load_suite
@@ -374,6 +377,20 @@ def _run_suite(
         if output is not None:
             check_output_file(output, option)
     json_path, junit_path, markdown_path, html_path = reports
+    if tui:
+        from gaplab.suite.runner import SuiteRun
+        from gaplab.tui.app import run_app
+
+        run = SuiteRun(loaded, runs_dir, time_scale=time_scale, concurrency=concurrency)
+        sys.exit(
+            run_app(
+                suite=run,
+                json_path=json_path,
+                junit_path=junit_path,
+                markdown_path=markdown_path,
+                html_path=html_path,
+            )
+        )
     sys.exit(
         run_suite_headless(
             loaded,

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,14 +120,48 @@ def run_suite_headless(
         highlight=False,
     )
     outcomes, interrupted = asyncio.run(execute_suite(run, console))
+    finished = finish_suite(
+        run, outcomes, interrupted=interrupted, json_path=json_path, junit_path=junit_path,
+        markdown_path=markdown_path, html_path=html_path,
+    )  # fmt: skip
+    console.print(suite_scorecard_renderable(finished.document))
+    console.print(f"report: {finished.report_path}", markup=False, highlight=False)
+    return finished.exit_code
+
+
+@dataclass(frozen=True)
+class SuiteFinished:
+    document: dict[str, Any]  # the combined report (gaplab.suite.report)
+    report_path: Path  # the suite folder's report.json
+    exit_code: ExitCode
+
+
+def finish_suite(
+    run: SuiteRun,
+    outcomes: list[ScenarioOutcome],
+    *,
+    interrupted: bool,
+    json_path: Path | None = None,
+    junit_path: Path | None = None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
+) -> SuiteFinished:
+    """The combined report built and written, and the exit code: every front end of a
+    suite (this console one, the TUI) ends through here, so they cannot disagree."""
     document = build_suite_report(run, outcomes, interrupted=interrupted)
-    attested = attested_results(loaded.attestation, source=attestation)
+    attestation = str(run.loaded.attestation_path) if run.loaded.attestation_path else "none"
+    attested = attested_results(run.loaded.attestation, source=attestation)
     report_path = write_suite_files(
         document, attested, run_dir=run.run_dir, json_path=json_path, junit_path=junit_path,
         markdown_path=markdown_path, html_path=html_path,
     )  # fmt: skip
-    console.print(suite_scorecard_renderable(document))
-    console.print(f"report: {report_path}", markup=False, highlight=False)
+    return SuiteFinished(document, report_path, suite_exit_code(outcomes, document, interrupted))
+
+
+def suite_exit_code(
+    outcomes: list[ScenarioOutcome], document: dict[str, Any], interrupted: bool
+) -> ExitCode:
+    """130 interrupted, else 3 when a scenario hit a lab error, else 0 ready / 1 not."""
     if interrupted:
         return ExitCode.INTERRUPTED
     if any(o.exit_code == ExitCode.LAB_ERROR for o in outcomes):

@@ -107,6 +107,7 @@ def _item(item: MergedItem) -> dict[str, Any]:
         "verdict": result.verdict.value,
         "kind": result.evidence.kind.value,
         "summary": result.summary,
+        "why": result.why,
         "borderline": result.borderline,
         "decided_by": item.scenario,
         "scenarios": list(item.per_scenario),
