@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -405,6 +405,30 @@ def _run_suite(
     )
 
 
+def _report_suite(
+    folder: Path, document: dict[str, Any], *, tui: bool, **outputs: Path | None
+) -> int:
+    """`lab report SUITE_FOLDER [--tui]`: the merged scorecard, on the console or in the
+    terminal UI, the report files asked for, and the suite's exit code."""
+    from gaplab.suite.headless import (
+        suite_exit_code,
+        suite_scorecard_renderable,
+        write_past_suite_files,
+    )
+
+    write_past_suite_files(folder, document, **outputs)
+    if tui:
+        from gaplab.tui.app import run_app
+        from gaplab.tui.past import scored_from_folder
+
+        run_app(past=scored_from_folder(folder))
+    else:
+        from rich.console import Console
+
+        Console(width=160, soft_wrap=True).print(suite_scorecard_renderable(document))
+    return suite_exit_code(document)
+
+
 def _check_toxiproxy_url(url: str) -> None:
     """`--toxiproxy`: `http://host:port` or `host:port`, as the Toxiproxy client reads it."""
     from urllib.parse import urlsplit
@@ -546,6 +570,13 @@ def report(
     ):
         if output is not None:
             check_output_file(output, option)
+    from gaplab.suite.report import read_suite_report
+
+    suite = read_suite_report(run_dir)
+    if suite is not None:  # a suite's folder: its combined report, as `lab run SUITE` ended
+        outputs = {"json_path": json_path, "junit_path": junit_path}
+        outputs.update(markdown_path=markdown_path, html_path=html_path)
+        sys.exit(_report_suite(run_dir, suite, tui=tui, **outputs))
     skipped: list[SkippedLine] = []
     document = rebuild_report(run_dir, fail_under=fail_under, skipped=skipped)
     if skipped:

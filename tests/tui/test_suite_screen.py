@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from rich.progress_bar import ProgressBar
 from textual.widgets import DataTable
 
+from gaplab.cli import main
 from gaplab.exit_codes import ExitCode
 from gaplab.suite.loading import load_suite
 from gaplab.suite.runner import SuiteRun
 from gaplab.tui.app import GaplabApp
+from gaplab.tui.past import scored_from_folder
 from gaplab.tui.screens.scorecard import ScorecardScreen
 from gaplab.tui.screens.suite import SuiteScreen
 from gaplab.tui.screens.suite_scorecard import SuiteScorecardScreen
@@ -127,9 +131,45 @@ async def test_the_suite_is_shown_live_then_merged_with_the_kind_column(
         await pilot.press("q")
     assert app.return_code == ExitCode.NOT_READY
 
+    # The suite's folder opened later: the same merged scorecard (`lab report FOLDER --tui`)
+    past = GaplabApp(past=scored_from_folder(run.run_dir))
+    async with past.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: scorecard_rows(past, SuiteScorecardScreen), "the past one")
+        rows = past.screen.query_one("#score-checks", DataTable)
+        assert rows.row_count == len(document["items"])
+        assert str(rows.get_cell("testing.evals", "kind")) == "attested"
+    # and on the console, with the suite's exit code and report files
+    junit = tmp_path / "out" / "again.xml"
+    done = CliRunner().invoke(main, ["report", str(run.run_dir), "--junit", str(junit)])
+    assert done.exit_code == ExitCode.NOT_READY, done.output
+    assert "kind" in done.output and "attested" in done.output and "NOT READY" in done.output
+    cases = {(c.get("classname"), c.get("name")) for c in ET.parse(junit).iter("testcase")}
+    assert ("gaplab.attestation.testing", "testing.evals") in cases
+    assert ("gaplab.blip.resilience", "resilience.fallback") in cases
 
+
+def test_lab_run_suite_tui_opens_the_suite_in_the_app(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: dict[str, object] = {}
+
+    def fake_app(**kwargs: object) -> int:  # the app itself is the tests above
+        shown.update(kwargs)
+        return 0
+
+    monkeypatch.setattr("gaplab.tui.app.run_app", fake_app)
+    path = tiny_suite(data_dir, ("blip", "blip"))
+    runs = tmp_path / "runs"
+    done = CliRunner().invoke(main, ["run", str(path), "--tui", "--runs-dir", str(runs)])
+    assert done.exit_code == 0, done.output
+    suite = shown["suite"]
+    assert isinstance(suite, SuiteRun) and [e.name for e in suite.order] == ["blip"]
+    assert suite.run_dir.parent == runs
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
 async def test_q_mid_suite_stops_every_scenario_exits_130_and_leaves_no_process(
-    data_dir: Path, tmp_path: Path
+    data_dir: Path, tmp_path: Path, key: str
 ) -> None:
     path = tiny_suite(data_dir, ("long", "long"), ("long_too", "long"), ("blip", "blip"))
     run = SuiteRun(load_suite(path), tmp_path / "runs")
@@ -143,10 +183,10 @@ async def test_q_mid_suite_stops_every_scenario_exits_130_and_leaves_no_process(
         await wait_for(pilot, playing, "both long scenarios to play", within=60)
         tree = descendants(os.getpid())
         assert len(tree) >= 2  # a `lab run` process per running scenario
-        await pilot.press("q")
+        await pilot.press(key)
         await wait_for(pilot, lambda: app.return_code is not None, "the app to exit", within=60)
     assert app.return_code == ExitCode.INTERRUPTED
-    time.sleep(0.5)
+    # every scenario process was waited for before the app exited: none is left
     assert [pid for pid, started in tree.items() if _alive(pid, started)] == []
     assert descendants(os.getpid()) == {}
     report = json.loads((run.run_dir / "report.json").read_text())

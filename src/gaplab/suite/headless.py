@@ -23,9 +23,11 @@ from rich.table import Table
 from rich.text import Text
 
 from gaplab.checks.attested.answers import attested_results
+from gaplab.checks.base import CheckResult
 from gaplab.exit_codes import ExitCode, exit_code_for
 from gaplab.report.figures import duration
 from gaplab.suite.loading import LoadedSuite
+from gaplab.suite.merge import result_from_report
 from gaplab.suite.report import build_suite_report, write_suite_files
 from gaplab.suite.runner import ScenarioOutcome, SuiteEvent, SuiteProgress, SuiteRun
 
@@ -155,18 +157,44 @@ def finish_suite(
         document, attested, run_dir=run.run_dir, json_path=json_path, junit_path=junit_path,
         markdown_path=markdown_path, html_path=html_path,
     )  # fmt: skip
-    return SuiteFinished(document, report_path, suite_exit_code(outcomes, document, interrupted))
+    return SuiteFinished(document, report_path, suite_exit_code(document))
 
 
-def suite_exit_code(
-    outcomes: list[ScenarioOutcome], document: dict[str, Any], interrupted: bool
-) -> ExitCode:
-    """130 interrupted, else 3 when a scenario hit a lab error, else 0 ready / 1 not."""
-    if interrupted:
+def suite_exit_code(document: dict[str, Any]) -> ExitCode:
+    """From a combined report: 130 interrupted, else 3 when a scenario hit a lab error,
+    else 0 ready / 1 not (`lab run SUITE`, its TUI, and `lab report SUITE_FOLDER`)."""
+    if document["status"] == "interrupted":
         return ExitCode.INTERRUPTED
-    if any(o.exit_code == ExitCode.LAB_ERROR for o in outcomes):
+    if any(s["exit_code"] == ExitCode.LAB_ERROR for s in document["scenarios"]):
         return ExitCode.LAB_ERROR
     return exit_code_for("completed", document["verdict"]["ready"])
+
+
+def attested_of(document: dict[str, Any]) -> list[CheckResult]:
+    """The attested items of a combined report back as results (for its JUnit file)."""
+    return [
+        result_from_report({**item, "evidence": item["scenarios"][0]["evidence"]})
+        for item in document["items"]
+        if item["kind"] == "attested" and item["scenarios"]
+    ]
+
+
+def write_past_suite_files(
+    folder: Path,
+    document: dict[str, Any],
+    *,
+    json_path: Path | None = None,
+    junit_path: Path | None = None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
+) -> None:
+    """`lab report SUITE_FOLDER --json ...`: the files asked for, from its combined report
+    (the folder's own report.json is left as `lab run` wrote it)."""
+    if any((json_path, junit_path, markdown_path, html_path)):
+        write_suite_files(
+            document, attested_of(document), run_dir=folder, json_path=json_path,
+            junit_path=junit_path, markdown_path=markdown_path, html_path=html_path,
+        )  # fmt: skip
 
 
 def suite_scorecard_renderable(document: dict[str, Any]) -> Group:

@@ -24,6 +24,21 @@ from gaplab.suite.runner import ScenarioOutcome, SuiteRun
 SCHEMA_VERSION = 1
 
 
+def is_suite_report(report: dict[str, Any]) -> bool:
+    return report.get("kind") == "suite" and "items" in report
+
+
+def read_suite_report(path: Path) -> dict[str, Any] | None:
+    """The combined report of a suite folder (or its report.json file), else None (a run
+    folder, or no readable report)."""
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and is_suite_report(data) else None
+
+
 def read_reports(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]:
     """The reports the scenarios wrote (a scenario that never started, or died before its
     report, has none)."""

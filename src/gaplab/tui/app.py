@@ -38,6 +38,7 @@ from gaplab.tui.queue import QueuedRun, RunQueue
 from gaplab.tui.screens.home import HomeScreen
 from gaplab.tui.screens.live import LiveRunScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen, ScoredRun
+from gaplab.tui.screens.suite_scorecard import scorecard_screen
 from gaplab.tui.state import TuiState
 from gaplab.tui.suite_driver import SuiteDriver
 
@@ -141,7 +142,7 @@ class GaplabApp(App[int]):
         elif self.initial_suite is not None:
             self.start_suite(self.initial_suite)
         elif self.past is not None:
-            self.push_screen(ScorecardScreen(self.past))
+            self.push_screen(scorecard_screen(self.past))
         elif self.workshop_lessons is not None:
             self.action_workshop()
         elif self.catalog is not None:
@@ -313,7 +314,7 @@ class GaplabApp(App[int]):
         except InputError as exc:
             self.notify(str(exc), title="cannot open", severity="error", timeout=10)
             return
-        self.push_screen(ScorecardScreen(scored))
+        self.push_screen(scorecard_screen(scored))
 
     def compare_paths(self, a: Path, b: Path) -> None:
         from gaplab.report.compare import compare, load_run

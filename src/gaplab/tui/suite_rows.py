@@ -113,7 +113,3 @@ def scenario_folder(document: dict[str, Any], suite_folder: Path, name: str) -> 
         if scenario["name"] == name and scenario.get("run_id"):
             return suite_folder / str(scenario["run_id"])
     return None
-
-
-def is_suite_report(report: dict[str, Any]) -> bool:
-    return report.get("kind") == "suite" and "items" in report

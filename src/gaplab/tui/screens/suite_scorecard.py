@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from gaplab.suite.report import is_suite_report
 from gaplab.tui.evidence import check_detail
 from gaplab.tui.screens.scorecard import ScorecardScreen, ScoredRun
 from gaplab.tui.suite_rows import merged_checks, scenario_folder
@@ -33,6 +34,13 @@ def suite_scored(document: dict[str, Any], report_path: Path | None, folder: Pat
     """The suite's combined report as a scorecard: its items as the checks."""
     report = {**document, "checks": merged_checks(document), "phases": []}
     return ScoredRun(report, report_path, folder)
+
+
+def scorecard_screen(scored: ScoredRun) -> ScorecardScreen:
+    """The screen for `scored`: the merged one for a suite's report, else a run's."""
+    if is_suite_report(scored.report):
+        return SuiteScorecardScreen(scored)
+    return ScorecardScreen(scored)
 
 
 def _pct(value: float | None) -> str:
