@@ -5,6 +5,7 @@ code; and q mid-suite: SIGINT to the scenarios, partial reports, 130, no process
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -13,14 +14,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rich.progress_bar import ProgressBar
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from gaplab.cli import main
 from gaplab.exit_codes import ExitCode
 from gaplab.suite.loading import load_suite
 from gaplab.suite.runner import SuiteRun
 from gaplab.tui.app import GaplabApp
+from gaplab.tui.catalog import Catalog
 from gaplab.tui.past import scored_from_folder
+from gaplab.tui.screens.home import HomeScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen
 from gaplab.tui.screens.suite import SuiteScreen
 from gaplab.tui.screens.suite_scorecard import SuiteScorecardScreen
@@ -196,3 +199,45 @@ async def test_q_mid_suite_stops_every_scenario_exits_130_and_leaves_no_process(
     assert codes == {"long": 130, "long_too": 130, "blip": None}
     ran = [s for s in report["scenarios"] if s["exit_code"] is not None]
     assert all(s["report"]["partial"] and s["report"]["totals"]["duration_s"] < 60 for s in ran)
+
+
+async def test_a_suite_from_the_picker_runs_on_the_suite_screen_and_s_stops_it(
+    catalog: Catalog, data_dir: Path
+) -> None:
+    path = tiny_suite(data_dir, ("long", "long"), ("blip", "blip"))
+    catalog.suites["tiny"] = path
+    app = GaplabApp(catalog=catalog)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), "the picker")
+        scenarios = app.screen.query_one("#scenarios", OptionList)
+        scenarios.highlighted = catalog.choices().index("suite:tiny")
+        await pilot.pause()
+        details = "\n".join(widget_lines(app.screen.query_one("#scenario-details-body")))
+        assert "suite · 2 scenarios, 2 at a time" in details and "long" in details
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SuiteScreen), "the suite screen")
+        assert app.suite is not None
+        run = app.suite.run
+        # the suite's own target (the picker's "scenario's own" target), in the catalog's folder
+        assert run.run_dir.parent == catalog.runs_dir
+        log = run.run_dir / "long.log"
+        await wait_for(
+            pilot, lambda: log.exists() and "phase 1 baseline" in log.read_text(), "long to play"
+        )
+        loop = asyncio.get_running_loop()
+        pressed = loop.time()
+        await pilot.press("s")
+        await wait_for(
+            pilot, lambda: scorecard_rows(app, SuiteScorecardScreen), "the partial scorecard"
+        )
+        stopped_in = loop.time() - pressed
+        notes = str(app.screen.query_one("#report-notes").render())
+        assert "partial report: did not finish: " in notes
+        assert app.exit_code is ExitCode.INTERRUPTED
+        # no scenario was waiting to start: the running one still got SIGINT at once (not
+        # killed after the runner's 30 s grace) and wrote its partial report
+        codes = {s["name"]: s["exit_code"] for s in app.suite.finished.document["scenarios"]}
+        assert codes["long"] == 130 and stopped_in < 20
+        await pilot.press("q")
+    assert app.return_code == ExitCode.INTERRUPTED
+    assert descendants(os.getpid()) == {}

@@ -32,7 +32,7 @@ from gaplab.errors import InputError, LabError, write_internal_error_log
 from gaplab.exit_codes import ExitCode
 from gaplab.headless import Finished, finish_run
 from gaplab.suite.runner import SuiteRun
-from gaplab.tui.catalog import Catalog, default_catalog
+from gaplab.tui.catalog import SUITE_PREFIX, Catalog, default_catalog
 from gaplab.tui.commands import lab_commands
 from gaplab.tui.queue import QueuedRun, RunQueue
 from gaplab.tui.screens.home import HomeScreen
@@ -168,6 +168,7 @@ class GaplabApp(App[int]):
 
     def start_run(self, run: LabRun, *, progress: str = "") -> None:
         self.current_run, self.finished, self.run_error = run, None, None
+        self.suite = None
         self.stopping = False
         self._pending_scorecard = None
         self.live_screen = LiveRunScreen(run, progress=progress)
@@ -215,9 +216,13 @@ class GaplabApp(App[int]):
         self.start_run(run, progress=queue.progress())
 
     def run_from_catalog(self, scenario: str, target: str, seed: int | None = None) -> None:
+        """`scenario` is a scenario's name or `suite:NAME` (a suite: no seed of its own)."""
         if self.catalog is None or self.run_active:
             return
         try:
+            if scenario.startswith(SUITE_PREFIX):
+                self.start_suite(self.catalog.build_suite(scenario, target))
+                return
             run = self.catalog.build_run(scenario, target, seed=seed)
         except InputError as exc:
             self.notify(str(exc), title="cannot run", severity="error", timeout=10)
