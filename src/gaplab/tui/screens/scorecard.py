@@ -156,10 +156,16 @@ class ScorecardScreen(Screen[None]):
     def extra_cells(self, check: dict[str, Any]) -> list[Text | str]:
         return []
 
-    def on_mount(self) -> None:
-        self.title = "gaplab · scorecard"
+    def titles(self) -> tuple[str, str]:
+        """The header's title and subtitle."""
         scenario = self.report.get("scenario") or {}
-        self.sub_title = f"{scenario.get('title') or ''} · target {self.report.get('target')}"
+        return (
+            "gaplab · scorecard",
+            f"{scenario.get('title') or ''} · target {self.report.get('target')}",
+        )
+
+    def on_mount(self) -> None:
+        self.title, self.sub_title = self.titles()
         self.query_one("#report-notes").display = bool(notes_of(self.scored))
         self.query_one("#check-detail").border_title = "evidence"
         self.query_one("#score-phases").border_title = self.BOTTOM_TITLE

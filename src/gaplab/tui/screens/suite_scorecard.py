@@ -28,6 +28,7 @@ from gaplab.tui.suite_rows import merged_checks, scenario_folder
 from gaplab.tui.widgets.checklist import verdict_text
 
 KIND_WIDTH = 9  # "attested", "measured", "probed"
+SCENARIO_WIDTH = 14  # longer scenario names are cut: the evidence pane names it whole
 
 
 def suite_scored(document: dict[str, Any], report_path: Path | None, folder: Path) -> ScoredRun:
@@ -81,18 +82,16 @@ class SuiteScorecardScreen(ScorecardScreen):
 
     def extra_columns(self) -> list[tuple[str, int]]:
         scenario = max([len(c["decided_by"]) for c in self.report["checks"]] or [8])
-        return [("kind", KIND_WIDTH), ("scenario", min(scenario, 22))]
+        return [("kind", KIND_WIDTH), ("scenario", min(scenario, SCENARIO_WIDTH))]
 
     def extra_cells(self, check: dict[str, Any]) -> list[Text | str]:
         return [Text(check["kind"]), Text(check["decided_by"], overflow="ellipsis")]
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.title = "gaplab · suite scorecard"
-        scenarios = len(self.report["scenarios"])
-        self.sub_title = (
-            f"{self.report['title']} · {scenarios} scenarios · target {self.report['target']} · "
-            f"{self.report['distinct_items']} items"
+    def titles(self) -> tuple[str, str]:
+        report = self.report
+        return "gaplab · suite scorecard", (
+            f"{report['title']} · {len(report['scenarios'])} scenarios · target "
+            f"{report['target']} · {report['distinct_items']} items"
         )
 
     def _show_detail(self, check_id: str) -> None:
