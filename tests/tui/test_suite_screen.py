@@ -115,6 +115,7 @@ async def test_the_suite_is_shown_live_then_merged_with_the_kind_column(
         areas = "\n".join(widget_lines(merged.query_one("#phases-body")))
         assert "measured and probed" in areas and "overall" in areas
         assert document["verdict"]["headline"].startswith("NOT READY")
+        assert all(i["why"] for i in document["items"])  # why each matters, in the report
         assert app.exit_code is ExitCode.NOT_READY
         assert json.loads((tmp_path / "out" / "suite.json").read_text()) == document
 
