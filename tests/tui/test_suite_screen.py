@@ -29,7 +29,7 @@ from gaplab.tui.screens.suite import SuiteScreen
 from gaplab.tui.screens.suite_scorecard import SuiteScorecardScreen
 from tests.e2e.test_no_orphans import _alive, descendants
 
-from .conftest import SIZE, wait_for, widget_lines
+from .conftest import OVERLOADED, SIZE, wait_for, widget_lines
 
 SUITE = """\
 version: 1
@@ -66,6 +66,30 @@ def scorecard_rows(app: GaplabApp, kind: type[ScorecardScreen]) -> int:
     return screen.query_one("#score-checks", DataTable).row_count
 
 
+def scenario_processes() -> dict[int, str]:
+    """This test's live `lab run` processes of suite scenarios (pid: start time)."""
+    return {
+        pid: started
+        for pid, started in descendants(os.getpid()).items()
+        if "gaplab.suite.child" in cmdline(pid)
+    }
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def skip_if_a_lab_gave_up(run: SuiteRun) -> None:
+    """A scenario's lab stopped itself because the machine was too busy to run it
+    faithfully (exit 3, "the lab is overloaded"): that says nothing about the TUI."""
+    for log in run.run_dir.glob("*.log"):
+        if OVERLOADED in log.read_text(errors="replace"):
+            pytest.skip(f"{log.stem}: {OVERLOADED}")
+
+
 def overall(screen: SuiteScreen) -> str:
     return str(screen.query_one("#suite-overall").render())
 
@@ -93,6 +117,7 @@ async def test_the_suite_is_shown_live_then_merged_with_the_kind_column(
         assert "left" in overall(screen)
 
         await wait_for(pilot, lambda: len(screen.results) == 3, "every scenario", within=90)
+        skip_if_a_lab_gave_up(run)
         for name in screen.results:
             # blip has no fallback between the users and the provider's 503s
             assert cell(app, name, "state") == "done"
@@ -185,14 +210,14 @@ async def test_q_mid_suite_stops_every_scenario_exits_130_and_leaves_no_process(
             return all(p.exists() and "phase 1 baseline" in p.read_text() for p in logs)
 
         await wait_for(pilot, playing, "both long scenarios to play", within=60)
-        tree = descendants(os.getpid())
-        assert len(tree) >= 2  # a `lab run` process per running scenario
+        tree = scenario_processes()
+        assert len(tree) == 2  # a `lab run` process per running scenario
         await pilot.press(key)
         await wait_for(pilot, lambda: app.return_code is not None, "the app to exit", within=60)
     assert app.return_code == ExitCode.INTERRUPTED
     # every scenario process was waited for before the app exited: none is left
     assert [pid for pid, started in tree.items() if _alive(pid, started)] == []
-    assert descendants(os.getpid()) == {}
+    assert scenario_processes() == {}
     report = json.loads((run.run_dir / "report.json").read_text())
     assert report["status"] == "interrupted" and report["partial"]
     assert report["verdict"]["headline"].startswith("INCOMPLETE")
@@ -241,4 +266,4 @@ async def test_a_suite_from_the_picker_runs_on_the_suite_screen_and_s_stops_it(
         assert codes["long"] == 130 and stopped_in < 20
         await pilot.press("q")
     assert app.return_code == ExitCode.INTERRUPTED
-    assert descendants(os.getpid()) == {}
+    assert scenario_processes() == {}
