@@ -24,12 +24,13 @@ from gaplab.tui.app import GaplabApp
 from gaplab.tui.catalog import Catalog
 from gaplab.tui.past import scored_from_folder
 from gaplab.tui.screens.home import HomeScreen
+from gaplab.tui.screens.runs import RunsScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen
 from gaplab.tui.screens.suite import SuiteScreen
 from gaplab.tui.screens.suite_scorecard import SuiteScorecardScreen
 from tests.e2e.test_no_orphans import _alive, descendants
 
-from .conftest import OVERLOADED, SIZE, wait_for, widget_lines
+from .conftest import DATA, OVERLOADED, SIZE, wait_for, widget_lines
 
 SUITE = """\
 version: 1
@@ -267,3 +268,22 @@ async def test_a_suite_from_the_picker_runs_on_the_suite_screen_and_s_stops_it(
         await pilot.press("q")
     assert app.return_code == ExitCode.INTERRUPTED
     assert scenario_processes() == {}
+
+
+async def test_a_past_suite_is_listed_with_the_runs_and_opens_merged(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    folder = catalog.runs_dir / "20261202-040000-tiny"
+    folder.mkdir(parents=True)
+    (folder / "report.json").write_text((DATA / "suite-report.json").read_text())
+    app = GaplabApp(catalog=catalog)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), "the picker")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the past runs")
+        table = app.screen.query_one("#runs-table", DataTable)
+        row = table.get_row(str(folder))
+        assert row[1:5] == [folder.name, "NOT READY", "0%", "provider-direct.yaml"]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: scorecard_rows(app, SuiteScorecardScreen), "its scorecard")
+        await pilot.press("q")
