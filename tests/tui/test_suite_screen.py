@@ -284,6 +284,10 @@ async def test_a_past_suite_is_listed_with_the_runs_and_opens_merged(
         table = app.screen.query_one("#runs-table", DataTable)
         row = table.get_row(str(folder))
         assert row[1:5] == [folder.name, "NOT READY", "0%", "provider-direct.yaml"]
+        app.compare_paths(folder, folder)  # a suite is no run to compare: said, not raised
+        await wait_for(pilot, lambda: bool(app._notifications), "the reason")
+        (notice,) = list(app._notifications)
+        assert "a suite; compare its scenarios' run folders" in notice.message
         await pilot.press("enter")
         await wait_for(pilot, lambda: scorecard_rows(app, SuiteScorecardScreen), "its scorecard")
         await pilot.press("q")

@@ -323,8 +323,14 @@ class GaplabApp(App[int]):
 
     def compare_paths(self, a: Path, b: Path) -> None:
         from gaplab.report.compare import compare, load_run
+        from gaplab.suite.report import read_suite_report
         from gaplab.tui.screens.compare import CompareScreen
 
+        suites = [p.name for p in (a, b) if read_suite_report(p) is not None]
+        if suites:
+            text = f"{', '.join(suites)}: a suite; compare its scenarios' run folders instead"
+            self.notify(text, title="cannot compare", severity="warning", timeout=10)
+            return
         try:
             comparison = compare(load_run(a), load_run(b))
         except InputError as exc:
