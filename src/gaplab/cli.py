@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -246,7 +246,8 @@ def run(
             runs_dir=runs_dir,
             time_scale=time_scale,
             concurrency=concurrency,
-            unsupported={"--seed": seed, "--toxiproxy": toxiproxy_url, "--tui": tui or None},
+            tui=tui,
+            unsupported={"--seed": seed, "--toxiproxy": toxiproxy_url},
         )
     if attest_path is not None or time_scale is not None or concurrency is not None:
         raise click.UsageError("--attest, --time-scale and --concurrency are for suites")
@@ -358,9 +359,11 @@ def _run_suite(
     runs_dir: Path,
     time_scale: float | None,
     concurrency: int | None,
+    tui: bool,
     unsupported: dict[str, object],
 ) -> NoReturn:
-    """`lab run` of a suite file (gaplab.suite): everything checked first, then run."""
+    """`lab run` of a suite file (gaplab.suite): everything checked first, then run, on
+    the console or, with --tui, live in the terminal UI (gaplab.tui.suite_driver)."""
     from gaplab.output_paths import check_output_file, check_runs_dir
     from gaplab.suite.headless import run_suite_headless
     from gaplab.suite.loading import load_suite
@@ -374,6 +377,20 @@ def _run_suite(
         if output is not None:
             check_output_file(output, option)
     json_path, junit_path, markdown_path, html_path = reports
+    if tui:
+        from gaplab.suite.runner import SuiteRun
+        from gaplab.tui.app import run_app
+
+        run = SuiteRun(loaded, runs_dir, time_scale=time_scale, concurrency=concurrency)
+        sys.exit(
+            run_app(
+                suite=run,
+                json_path=json_path,
+                junit_path=junit_path,
+                markdown_path=markdown_path,
+                html_path=html_path,
+            )
+        )
     sys.exit(
         run_suite_headless(
             loaded,
@@ -386,6 +403,30 @@ def _run_suite(
             concurrency=concurrency,
         )
     )
+
+
+def _report_suite(
+    folder: Path, document: dict[str, Any], *, tui: bool, **outputs: Path | None
+) -> int:
+    """`lab report SUITE_FOLDER [--tui]`: the merged scorecard, on the console or in the
+    terminal UI, the report files asked for, and the suite's exit code."""
+    from gaplab.suite.headless import (
+        suite_exit_code,
+        suite_scorecard_renderable,
+        write_past_suite_files,
+    )
+
+    write_past_suite_files(folder, document, **outputs)
+    if tui:
+        from gaplab.tui.app import run_app
+        from gaplab.tui.past import scored_from_folder
+
+        run_app(past=scored_from_folder(folder))
+    else:
+        from rich.console import Console
+
+        Console(width=160, soft_wrap=True).print(suite_scorecard_renderable(document))
+    return suite_exit_code(document)
 
 
 def _check_toxiproxy_url(url: str) -> None:
@@ -529,6 +570,13 @@ def report(
     ):
         if output is not None:
             check_output_file(output, option)
+    from gaplab.suite.report import read_suite_report
+
+    suite = read_suite_report(run_dir)
+    if suite is not None:  # a suite's folder: its combined report, as `lab run SUITE` ended
+        outputs = {"json_path": json_path, "junit_path": junit_path}
+        outputs.update(markdown_path=markdown_path, html_path=html_path)
+        sys.exit(_report_suite(run_dir, suite, tui=tui, **outputs))
     skipped: list[SkippedLine] = []
     document = rebuild_report(run_dir, fail_under=fail_under, skipped=skipped)
     if skipped:

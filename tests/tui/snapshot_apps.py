@@ -6,6 +6,11 @@
 - The scorecard renders a committed report document (tests/tui/data/scorecard-report.json,
   written by a real blip run) with no paths in it.
 - The picker reads the bundled scenarios and demo targets only; the lesson is bundled.
+- The suite screen watches a real (never executed) `SuiteRun` of tests/tui/data/
+  tiny.suite.yaml whose `snapshot()` is fixed (one done, one running, one waiting), fed
+  the events of its first minute; the folder is relative to a tmp working directory.
+- The merged scorecard renders a committed suite report (tests/tui/data/
+  suite-report.json, written by a real run of two blip scenarios, paths removed).
 - Animations are off and inputs do not blink.
 """
 
@@ -35,12 +40,16 @@ from gaplab.engine.run import LabRun, RunOptions
 from gaplab.metrics.aggregator import Aggregator
 from gaplab.provider.journal import ProviderCall
 from gaplab.scenario.models import Scenario
+from gaplab.suite.loading import load_suite
+from gaplab.suite.runner import SuiteEvent, SuiteProgress, SuiteRun
 from gaplab.target.resolve import resolve_target
 from gaplab.tui.app import GaplabApp
 from gaplab.tui.catalog import default_catalog
 from gaplab.tui.screens.lessons import LessonScreen
 from gaplab.tui.screens.live import LiveRunScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen, ScoredRun
+from gaplab.tui.screens.suite import SuiteScreen
+from gaplab.tui.screens.suite_scorecard import SuiteScorecardScreen, suite_scored
 from gaplab.workshop.library import load_lessons
 
 DATA = Path(__file__).parent / "data"
@@ -237,3 +246,58 @@ class LessonApp(Pinned):
 
 def picker_app(runs_dir: Path) -> App[int]:
     return Pinned(catalog=default_catalog(runs_dir))
+
+
+SUITE_PROGRESS = SuiteProgress(  # 30 s in: stall done, long running, blip waiting
+    total=3,
+    done=("stall",),
+    running=(("long", 29.8, 94.0),),
+    left=1,
+    elapsed_s=30.1,
+    eta_s=35.9,
+)
+SUITE_EVENTS = (
+    SuiteEvent("started", "long", 0.2),
+    SuiteEvent("started", "stall", 0.3),
+    SuiteEvent("finished", "stall", 18.9, 1),
+)
+SUITE_FOLDER = Path("runs") / "20261202-040000-tiny"
+
+
+class PinnedSuiteRun(SuiteRun):
+    """A suite that never runs: its snapshot is `SUITE_PROGRESS`."""
+
+    def snapshot(self) -> SuiteProgress:
+        return SUITE_PROGRESS
+
+
+def suite_report() -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((DATA / "suite-report.json").read_text())
+    return report
+
+
+class SuiteApp(Pinned):
+    """The suite screen 30 s in. Run it from a tmp working directory: the suite folder,
+    with stall's report (tests/tui/data/stall-report.json, a real run's) in it, is
+    relative to it."""
+
+    def __init__(self) -> None:
+        super().__init__(catalog=None)
+        self.watched = PinnedSuiteRun(load_suite(DATA / "tiny.suite.yaml"), Path("runs"))
+        self.watched.run_dir = SUITE_FOLDER
+        SUITE_FOLDER.mkdir(parents=True, exist_ok=True)
+        report = (DATA / "stall-report.json").read_text()
+        (SUITE_FOLDER / "stall.report.json").write_text(report)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        screen = SuiteScreen(self.watched)
+        screen.events.extend(SUITE_EVENTS)
+        self.push_screen(screen)
+
+
+class SuiteScorecardApp(Pinned):
+    def on_mount(self) -> None:
+        super().on_mount()
+        scored = suite_scored(suite_report(), None, Path("runs") / "suite")
+        self.push_screen(SuiteScorecardScreen(scored))

@@ -27,7 +27,10 @@ async def test_the_picker_lists_bundled_scenarios_and_demo_targets(tmp_path: Pat
         scenarios = app.screen.query_one("#scenarios", OptionList)
         targets = app.screen.query_one("#targets", OptionList)
         names = [scenarios.get_option_at_index(i).id for i in range(scenarios.option_count)]
-        assert names == list(bundled_scenarios()) and "outage" in names
+        assert names == [*bundled_scenarios(), "suite:readiness"] and "outage" in names
+        # the readiness suite, after the scenarios: its scenarios and planned time
+        suite = scenarios.get_option_at_index(names.index("suite:readiness"))
+        assert "34 scenarios" in str(suite.prompt)
         labels = [targets.get_option_at_index(i).id for i in range(targets.option_count)]
         assert labels == ["scenario", *(f"demo:{n}" for n in DEMO_NAMES)]
         outage = scenarios.get_option_at_index(names.index("outage"))

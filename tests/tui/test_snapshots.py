@@ -1,6 +1,7 @@
 """The snapshot suite (pytest-textual-snapshot): the picker, the live screen mid-run at
-80x24 and 160x48, the scorecard and a lesson, each from a pinned app (tests/tui/
-snapshot_apps.py: no wall clock, fixed seed and data, animations off, no cursor blink).
+80x24 and 160x48, the scorecard, a lesson, the suite screen and the suite's scorecard,
+each from a pinned app (tests/tui/snapshot_apps.py: no wall clock, fixed seed and data,
+animations off, no cursor blink).
 Update after a deliberate change with `pytest tests/tui/test_snapshots.py
 --snapshot-update` and look at the SVGs (tests/tui/__snapshots__/) before committing."""
 
@@ -9,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from .snapshot_apps import LessonApp, LiveApp, ScorecardApp, picker_app
+from .snapshot_apps import (
+    LessonApp,
+    LiveApp,
+    ScorecardApp,
+    SuiteApp,
+    SuiteScorecardApp,
+    picker_app,
+)
 
 Compare = Callable[..., bool]
 
@@ -44,3 +53,14 @@ def test_scorecard(snap_compare: Compare) -> None:
 
 def test_lesson(snap_compare: Compare) -> None:
     assert snap_compare(LessonApp(), terminal_size=(100, 30), run_before=settle)
+
+
+def test_suite_screen(
+    snap_compare: Compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the pinned suite's folder is relative: runs/...
+    assert snap_compare(SuiteApp(), terminal_size=(120, 30), run_before=settle)
+
+
+def test_suite_scorecard(snap_compare: Compare) -> None:
+    assert snap_compare(SuiteScorecardApp(), terminal_size=(140, 40), run_before=settle)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ from rich.table import Table
 from rich.text import Text
 
 from gaplab.checks.attested.answers import attested_results
+from gaplab.checks.base import CheckResult
 from gaplab.exit_codes import ExitCode, exit_code_for
 from gaplab.report.figures import duration
 from gaplab.suite.loading import LoadedSuite
+from gaplab.suite.merge import result_from_report
 from gaplab.suite.report import build_suite_report, write_suite_files
 from gaplab.suite.runner import ScenarioOutcome, SuiteEvent, SuiteProgress, SuiteRun
 
@@ -119,19 +122,79 @@ def run_suite_headless(
         highlight=False,
     )
     outcomes, interrupted = asyncio.run(execute_suite(run, console))
+    finished = finish_suite(
+        run, outcomes, interrupted=interrupted, json_path=json_path, junit_path=junit_path,
+        markdown_path=markdown_path, html_path=html_path,
+    )  # fmt: skip
+    console.print(suite_scorecard_renderable(finished.document))
+    console.print(f"report: {finished.report_path}", markup=False, highlight=False)
+    return finished.exit_code
+
+
+@dataclass(frozen=True)
+class SuiteFinished:
+    document: dict[str, Any]  # the combined report (gaplab.suite.report)
+    report_path: Path  # the suite folder's report.json
+    exit_code: ExitCode
+
+
+def finish_suite(
+    run: SuiteRun,
+    outcomes: list[ScenarioOutcome],
+    *,
+    interrupted: bool,
+    json_path: Path | None = None,
+    junit_path: Path | None = None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
+) -> SuiteFinished:
+    """The combined report built and written, and the exit code: every front end of a
+    suite (this console one, the TUI) ends through here, so they cannot disagree."""
     document = build_suite_report(run, outcomes, interrupted=interrupted)
-    attested = attested_results(loaded.attestation, source=attestation)
+    attestation = str(run.loaded.attestation_path) if run.loaded.attestation_path else "none"
+    attested = attested_results(run.loaded.attestation, source=attestation)
     report_path = write_suite_files(
         document, attested, run_dir=run.run_dir, json_path=json_path, junit_path=junit_path,
         markdown_path=markdown_path, html_path=html_path,
     )  # fmt: skip
-    console.print(suite_scorecard_renderable(document))
-    console.print(f"report: {report_path}", markup=False, highlight=False)
-    if interrupted:
+    return SuiteFinished(document, report_path, suite_exit_code(document))
+
+
+def suite_exit_code(document: dict[str, Any]) -> ExitCode:
+    """From a combined report: 130 interrupted, else 3 when a scenario hit a lab error,
+    else 0 ready / 1 not (`lab run SUITE`, its TUI, and `lab report SUITE_FOLDER`)."""
+    if document["status"] == "interrupted":
         return ExitCode.INTERRUPTED
-    if any(o.exit_code == ExitCode.LAB_ERROR for o in outcomes):
+    if any(s["exit_code"] == ExitCode.LAB_ERROR for s in document["scenarios"]):
         return ExitCode.LAB_ERROR
     return exit_code_for("completed", document["verdict"]["ready"])
+
+
+def attested_of(document: dict[str, Any]) -> list[CheckResult]:
+    """The attested items of a combined report back as results (for its JUnit file)."""
+    return [
+        result_from_report({**item, "evidence": item["scenarios"][0]["evidence"]})
+        for item in document["items"]
+        if item["kind"] == "attested" and item["scenarios"]
+    ]
+
+
+def write_past_suite_files(
+    folder: Path,
+    document: dict[str, Any],
+    *,
+    json_path: Path | None = None,
+    junit_path: Path | None = None,
+    markdown_path: Path | None = None,
+    html_path: Path | None = None,
+) -> None:
+    """`lab report SUITE_FOLDER --json ...`: the files asked for, from its combined report
+    (the folder's own report.json is left as `lab run` wrote it)."""
+    if any((json_path, junit_path, markdown_path, html_path)):
+        write_suite_files(
+            document, attested_of(document), run_dir=folder, json_path=json_path,
+            junit_path=junit_path, markdown_path=markdown_path, html_path=html_path,
+        )  # fmt: skip
 
 
 def suite_scorecard_renderable(document: dict[str, Any]) -> Group:

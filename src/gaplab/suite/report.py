@@ -17,11 +17,56 @@ from gaplab.checks.base import CheckResult
 from gaplab.checks.scoring import Scorecard
 from gaplab.engine.secrets import write_private_text
 from gaplab.report.model import verdict_headline
+from gaplab.report.runs import PastRun
 from gaplab.report.templating import markdown_text
 from gaplab.suite.merge import MergedItem, merge_items, suite_scorecard
 from gaplab.suite.runner import ScenarioOutcome, SuiteRun
 
 SCHEMA_VERSION = 1
+
+
+def is_suite_report(report: dict[str, Any]) -> bool:
+    return report.get("kind") == "suite" and "items" in report
+
+
+def read_suite_report(path: Path) -> dict[str, Any] | None:
+    """The combined report of a suite folder (or its report.json file), else None (a run
+    folder, or no readable report)."""
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and is_suite_report(data) else None
+
+
+def find_suite_runs(runs_dir: Path) -> list[PastRun]:
+    """The suite folders directly under `runs_dir` (their report.json is a combined
+    report), as rows of the past runs; their time is when that report was written."""
+    if not runs_dir.is_dir():
+        return []
+    found = []
+    for path in runs_dir.iterdir():
+        if not path.is_dir() or path.is_symlink():
+            continue
+        if (document := read_suite_report(path)) is None:
+            continue
+        verdict = document["verdict"]
+        word = "READY" if verdict["ready"] else "NOT READY"
+        if not verdict["complete"]:
+            word = "INCOMPLETE"  # as a run's row says it
+        found.append(
+            PastRun(
+                path,
+                (path / "report.json").stat().st_mtime,
+                f"suite {document['suite']}",
+                str(document["target"]),
+                word,
+                verdict["score"],
+                str(document["status"]),
+            )
+        )
+    return found
 
 
 def read_reports(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]:
@@ -107,6 +152,7 @@ def _item(item: MergedItem) -> dict[str, Any]:
         "verdict": result.verdict.value,
         "kind": result.evidence.kind.value,
         "summary": result.summary,
+        "why": result.why,
         "borderline": result.borderline,
         "decided_by": item.scenario,
         "scenarios": list(item.per_scenario),

@@ -179,10 +179,8 @@ class SuiteRun:
         return ordered
 
     async def _interrupt(self, tasks: list[asyncio.Task[None]]) -> None:
-        for process in self._state.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGINT)
-        # Each play() waits for its process (shielded), so the partial reports get written.
+        # Each running scenario got SIGINT from its own task (`_stop`) and is waited for
+        # there, so the partial reports get written; make sure every task has ended.
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _paths(self, entry: PlannedScenario) -> tuple[Path, Path]:
@@ -209,7 +207,11 @@ class SuiteRun:
                     env={**os.environ, "COLUMNS": "140"},
                 )  # fmt: skip
                 self._state.processes[entry.name] = process
-                code = await _wait(process)
+                try:
+                    code = await asyncio.shield(process.wait())
+                except asyncio.CancelledError:
+                    self._state.interrupted = True  # no retry, nothing more starts
+                    code = await _stop(process)
             del self._state.processes[entry.name]
             if self._state.interrupted or not _lost_its_port(code, log_path):
                 break
@@ -252,18 +254,20 @@ def _scaled(seconds: float, scale: float) -> float:
     return seconds if scale >= 1.0 else max(min(seconds, MIN_PHASE), round(seconds * scale, 1))
 
 
-async def _wait(process: asyncio.subprocess.Process) -> int:
-    """The exit code; if the suite is cancelled meanwhile, still wait (the scenario got
-    SIGINT from `_interrupt` and is writing its partial report), then kill a stuck one."""
+async def _stop(process: asyncio.subprocess.Process) -> int:
+    """The suite was cancelled while the scenario ran: SIGINT to it at once (it stops its
+    processes and writes its partial report), wait for that, and kill a stuck one after
+    `STOP_GRACE`. Sent here, by the scenario's own task: the gather in `execute()` only
+    raises once every scenario task has ended, so a SIGINT sent after it came 30 s late
+    (each scenario killed, no partial report) whenever a scenario was running."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
     try:
-        return await asyncio.shield(process.wait())
-    except asyncio.CancelledError:
-        try:
-            return await asyncio.wait_for(process.wait(), STOP_GRACE)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            return await process.wait()
+        return await asyncio.wait_for(process.wait(), STOP_GRACE)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return await process.wait()
 
 
 def _cpu_of(path: Path) -> float:

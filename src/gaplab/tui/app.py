@@ -1,6 +1,7 @@
 """The Textual app: `run_app()` is the picker (bare `lab`), `run_app(run=...)` is
-`lab run --tui`, `run_app(past=...)` is `lab report RUN --tui`, `run_app(workshop=...)` is
-`lab workshop`. Returns the same exit codes as headless (`gaplab.exit_codes`).
+`lab run --tui`, `run_app(suite=...)` is `lab run SUITE --tui` (gaplab.tui.suite_driver),
+`run_app(past=...)` is `lab report RUN --tui`, `run_app(workshop=...)` is `lab workshop`.
+Returns the same exit codes as headless (`gaplab.exit_codes`).
 
 The engine runs as an async worker (group "run", exclusive) on the app's event loop;
 screens pull its snapshot on a tick. Runs can be queued (a workshop lesson's naive then
@@ -30,13 +31,16 @@ from gaplab.engine.run import LabRun, RunResult
 from gaplab.errors import InputError, LabError, write_internal_error_log
 from gaplab.exit_codes import ExitCode
 from gaplab.headless import Finished, finish_run
-from gaplab.tui.catalog import Catalog, default_catalog
+from gaplab.suite.runner import SuiteRun
+from gaplab.tui.catalog import SUITE_PREFIX, Catalog, default_catalog
 from gaplab.tui.commands import lab_commands
 from gaplab.tui.queue import QueuedRun, RunQueue
 from gaplab.tui.screens.home import HomeScreen
 from gaplab.tui.screens.live import LiveRunScreen
 from gaplab.tui.screens.scorecard import ScorecardScreen, ScoredRun
+from gaplab.tui.screens.suite_scorecard import scorecard_screen
 from gaplab.tui.state import TuiState
+from gaplab.tui.suite_driver import SuiteDriver
 
 FINAL_PAUSE = 4.0  # seconds the final verdicts stay on the live screen before the scorecard
 
@@ -89,9 +93,12 @@ class GaplabApp(App[int]):
         workshop_folder: Path | None = None,
         markdown_path: Path | None = None,
         html_path: Path | None = None,
+        suite: SuiteRun | None = None,
     ) -> None:
         super().__init__()
         self.initial_run = run
+        self.initial_suite = suite
+        self.suite: SuiteDriver | None = None  # the suite shown, once one started
         self.catalog = catalog
         self.json_path = json_path
         self.junit_path = junit_path
@@ -132,8 +139,10 @@ class GaplabApp(App[int]):
             self.call_after_refresh(runtime.freeze_startup_objects)
         if self.initial_run is not None:
             self.start_run(self.initial_run)
+        elif self.initial_suite is not None:
+            self.start_suite(self.initial_suite)
         elif self.past is not None:
-            self.push_screen(ScorecardScreen(self.past))
+            self.push_screen(scorecard_screen(self.past))
         elif self.workshop_lessons is not None:
             self.action_workshop()
         elif self.catalog is not None:
@@ -159,6 +168,7 @@ class GaplabApp(App[int]):
 
     def start_run(self, run: LabRun, *, progress: str = "") -> None:
         self.current_run, self.finished, self.run_error = run, None, None
+        self.suite = None
         self.stopping = False
         self._pending_scorecard = None
         self.live_screen = LiveRunScreen(run, progress=progress)
@@ -174,6 +184,14 @@ class GaplabApp(App[int]):
             exit_on_error=False,
             description=f"{run.scenario.name} against {run.options.target_label}",
         )
+
+    def start_suite(self, run: SuiteRun) -> None:
+        """Show and run a suite (gaplab.tui.suite_driver); its scenarios are processes."""
+        self.current_run, self.finished, self.run_error = None, None, None
+        self.stopping = False
+        self._pending_scorecard = None
+        self.suite = SuiteDriver(self, run)
+        self.suite.start()
 
     def start_queue(self, queue: RunQueue) -> None:
         """Run `queue`'s runs one after another, each shown live; then its `done`."""
@@ -198,9 +216,13 @@ class GaplabApp(App[int]):
         self.start_run(run, progress=queue.progress())
 
     def run_from_catalog(self, scenario: str, target: str, seed: int | None = None) -> None:
+        """`scenario` is a scenario's name or `suite:NAME` (a suite: no seed of its own)."""
         if self.catalog is None or self.run_active:
             return
         try:
+            if scenario.startswith(SUITE_PREFIX):
+                self.start_suite(self.catalog.build_suite(scenario, target))
+                return
             run = self.catalog.build_run(scenario, target, seed=seed)
         except InputError as exc:
             self.notify(str(exc), title="cannot run", severity="error", timeout=10)
@@ -225,6 +247,8 @@ class GaplabApp(App[int]):
             self.queue.cancel()
         if self.live_screen is not None:
             self.live_screen.set_status("stopping: users, target, proxy and provider…")
+        if self.suite is not None:
+            self.suite.stopping()
         # The engine catches the cancellation, tears down, and returns a partial result.
         self.workers.cancel_group(self, "run")
 
@@ -245,6 +269,8 @@ class GaplabApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     def screenshot_dir(self) -> Path:
+        if self.suite is not None:
+            return self.suite.screenshot_dir()
         if self.current_run is not None and self.current_run.run_dir.is_dir():
             return self.current_run.run_dir
         if self.scored is not None and self.scored.run_dir is not None:
@@ -293,12 +319,18 @@ class GaplabApp(App[int]):
         except InputError as exc:
             self.notify(str(exc), title="cannot open", severity="error", timeout=10)
             return
-        self.push_screen(ScorecardScreen(scored))
+        self.push_screen(scorecard_screen(scored))
 
     def compare_paths(self, a: Path, b: Path) -> None:
         from gaplab.report.compare import compare, load_run
+        from gaplab.suite.report import read_suite_report
         from gaplab.tui.screens.compare import CompareScreen
 
+        suites = [p.name for p in (a, b) if read_suite_report(p) is not None]
+        if suites:
+            text = f"{', '.join(suites)}: a suite; compare its scenarios' run folders instead"
+            self.notify(text, title="cannot compare", severity="warning", timeout=10)
+            return
         try:
             comparison = compare(load_run(a), load_run(b))
         except InputError as exc:
@@ -365,6 +397,9 @@ class GaplabApp(App[int]):
                     else f"{type(error).__name__}: {error}"
                 )
                 self.notify(text, title="chaos by hand", severity="error", timeout=8)
+            return
+        if self.suite is not None and worker.name == self.suite.worker_name:
+            self.suite.worker_changed(worker, event.state)
             return
         if worker.group != "run" or self.current_run is None:
             return
@@ -434,16 +469,21 @@ class GaplabApp(App[int]):
         if self.queue is not None and not self.queue.cancelled:
             self.queue.record(finished)
             self._stop_live(f"{headline} · next run in {self.final_pause:g} s")
-            self._after_pause(self._next_in_queue)
+            self.after_pause(self._next_in_queue)
             return
         if self.queue is not None:  # stopped mid-queue: this run's scorecard, then done
             self.queue = None
         self._stop_live(f"{headline} · scorecard in {self.final_pause:g} s (enter: now)")
-        self._after_pause(self._show_scorecard)
+        self.after_pause(self._show_scorecard)
 
-    def _after_pause(self, then: Callable[[], None]) -> None:
-        self._pending_scorecard = then
+    def after_pause(self, then: Callable[[], None]) -> None:
+        """`then` after the final pause, or at once on enter (m on the suite screen)."""
+        self.set_pending_scorecard(then)
         self.set_timer(self.final_pause, self.action_show_scorecard)
+
+    def set_pending_scorecard(self, then: Callable[[], None]) -> None:
+        self._pending_scorecard = then
+        self.refresh_bindings()
 
     def _show_scorecard(self) -> None:
         if self.scored is None:
@@ -465,10 +505,11 @@ def run_app(
     past: ScoredRun | None = None,
     workshop: object | None = None,
     workshop_folder: Path | None = None,
+    suite: SuiteRun | None = None,
 ) -> int:
-    """`lab` (picker), `lab run --tui`, `lab report RUN --tui` or `lab workshop`; returns
-    the process exit code."""
-    if run is None and catalog is None:
+    """`lab` (picker), `lab run --tui`, `lab run SUITE --tui`, `lab report RUN --tui` or
+    `lab workshop`; returns the process exit code."""
+    if run is None and suite is None and catalog is None:
         catalog = default_catalog()
     app = GaplabApp(
         run=run,
@@ -480,6 +521,7 @@ def run_app(
         workshop_folder=workshop_folder,
         markdown_path=markdown_path,
         html_path=html_path,
+        suite=suite,
     )
     app.freeze_gc = True
     result = app.run()

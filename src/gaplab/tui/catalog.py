@@ -1,4 +1,5 @@
-"""What the picker offers (scenarios and targets) and how a choice becomes a `LabRun`.
+"""What the picker offers (scenarios, suites and targets) and how a choice becomes a
+`LabRun` (or, for a suite, a `SuiteRun`: `Catalog.build_suite`, as `lab run SUITE` does).
 
 Textual-free on purpose: the app and the tests build runs through `Catalog.build_run`, the
 same path `lab run` takes (load and validate the scenario, resolve the target). A local
@@ -15,9 +16,11 @@ from gaplab.engine.run import LabRun, RunOptions
 from gaplab.errors import InputError
 from gaplab.scenario.library import bundled_scenarios, load_scenario
 from gaplab.scenario.models import Scenario
+from gaplab.suite.runner import SuiteRun
 from gaplab.target.resolve import resolve_target
 
 SCENARIO_TARGET = ""  # target label meaning "the target the scenario file names"
+SUITE_PREFIX = "suite:"  # a suite's id among the scenarios: "suite:readiness"
 HARDENED = "demo:hardened"
 
 
@@ -77,16 +80,56 @@ def details_of(model: Scenario) -> ScenarioDetails:
     )
 
 
+@dataclass(frozen=True)
+class SuiteDetails:
+    name: str
+    title: str
+    description: str
+    target: str
+    seconds: float  # the planned wall time: each scenario's expected time, `concurrency` at once
+    concurrency: int
+    time_scale: float
+    scenarios: tuple[tuple[str, float], ...]  # (name, expected seconds), longest first
+
+
+def suite_details(run: SuiteRun) -> SuiteDetails:
+    suite = run.suite
+    expected = tuple((e.name, run.expected(e)) for e in run.order)
+    return SuiteDetails(
+        name=suite.suite,
+        title=suite.title or suite.suite,
+        description=suite.description.strip(),
+        target=suite.target,
+        seconds=sum(s for _, s in expected) / run.concurrency,
+        concurrency=run.concurrency,
+        time_scale=run.time_scale,
+        scenarios=expected,
+    )
+
+
 @dataclass
 class Catalog:
     scenarios: dict[str, Path]  # name -> scenario file
     targets: tuple[str, ...]  # target labels (demo:naive, a file path, ...)
     runs_dir: Path = Path("runs")
     defences: tuple[str, ...] = ()  # what demo:hardened can run without
-    _details: dict[str, ScenarioDetails | str] = field(default_factory=dict, repr=False)
+    suites: dict[str, Path] = field(default_factory=dict)  # name -> suite file
+    _details: dict[str, ScenarioDetails | SuiteDetails | str] = field(
+        default_factory=dict, repr=False
+    )
 
-    def details(self, name: str) -> ScenarioDetails | str:
-        """The scenario's phases, faults and checks, or the problem if it does not load."""
+    def choices(self) -> list[str]:
+        """What the picker lists: every scenario's name, then `suite:NAME` per suite."""
+        return [*self.scenarios, *(SUITE_PREFIX + name for name in self.suites)]
+
+    def details(self, name: str) -> ScenarioDetails | SuiteDetails | str:
+        """The scenario's phases, faults and checks (a suite's scenarios), or the problem
+        if it does not load."""
+        if name.startswith(SUITE_PREFIX) and name not in self._details:
+            try:
+                self._details[name] = suite_details(self.build_suite(name))
+            except InputError as exc:
+                self._details[name] = f"invalid: {exc}"
         if name not in self._details:
             try:
                 model, _ = load_scenario(str(self.scenarios.get(name, name)))
@@ -101,7 +144,18 @@ class Catalog:
         found = self.details(name)
         if isinstance(found, str):
             return f"{name}  ({found})"
+        if isinstance(found, SuiteDetails):
+            count = len(found.scenarios)
+            return f"{name}  {found.title} ({count} scenarios, about {found.seconds / 60:.0f} min)"
         return f"{name}  {found.title} ({found.seconds:g}s)"
+
+    def build_suite(self, name: str, target: str = SCENARIO_TARGET) -> SuiteRun:
+        """`suite:NAME` as `lab run NAME --target TARGET` plays it (the suite's own target
+        when `target` is empty). Raises `InputError` as `lab run` would."""
+        from gaplab.suite.loading import load_suite
+
+        path = self.suites[name.removeprefix(SUITE_PREFIX)]
+        return SuiteRun(load_suite(path, target=target or None), self.runs_dir)
 
     def build_run(
         self,
@@ -155,10 +209,13 @@ class Catalog:
 def default_catalog(runs_dir: Path = Path("runs")) -> Catalog:
     from gaplab.demo.options import DEFENCES
     from gaplab.demo.spec import DEMO_NAMES
+    from gaplab.resources import bundled_dir
+    from gaplab.suite.loading import bundled_suites
 
     return Catalog(
         scenarios=bundled_scenarios(),
         targets=(SCENARIO_TARGET, *(f"demo:{name}" for name in DEMO_NAMES)),
         runs_dir=runs_dir,
         defences=tuple(DEFENCES),
+        suites={name: bundled_dir("scenarios") / f"{name}.yaml" for name in bundled_suites()},
     )

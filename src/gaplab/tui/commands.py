@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 
 from gaplab.engine.manual import PRESETS
+from gaplab.tui.catalog import SUITE_PREFIX
 from gaplab.tui.screens.home import target_prompt
 
 if TYPE_CHECKING:
@@ -55,10 +56,12 @@ def lab_commands(app: GaplabApp) -> Iterable[SystemCommand]:
         return
     if app.finished is not None:
         yield SystemCommand("New run", "Back to the picker", app.action_new_run)
-    for scenario in catalog.scenarios:
+    for scenario in catalog.choices():
         for target in catalog.targets:
             yield SystemCommand(
                 f"Run {scenario} against {target_prompt(target)}",
-                f"Start the {scenario} scenario now",
+                f"Start the {scenario.removeprefix(SUITE_PREFIX)} "
+                + ("suite" if scenario.startswith(SUITE_PREFIX) else "scenario")
+                + " now",
                 partial(app.run_from_catalog, scenario, target),
             )

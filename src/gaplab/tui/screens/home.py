@@ -2,6 +2,9 @@
 the target: a demo (with `demo:hardened`'s defences to switch off), a seed, or a local
 scenario or target file (its problems shown as `file:line:column: field: message`).
 
+The bundled suites (`suite:readiness`) are listed after the scenarios: the highlighted one
+shows its scenarios and planned time, and runs on the suite screen.
+
 Enter on a scenario or a target (or `r`) asks the app to run the choice; the screen only
 posts `RunRequested`, the app builds and owns the run and remembers the choice.
 """
@@ -24,8 +27,16 @@ from textual.widgets import Footer, Header, Input, OptionList, SelectionList, St
 from textual.widgets.option_list import Option
 
 from gaplab.errors import InputError
-from gaplab.tui.catalog import HARDENED, SCENARIO_TARGET, Catalog, ScenarioDetails, target_with
+from gaplab.tui.catalog import (
+    HARDENED,
+    SCENARIO_TARGET,
+    Catalog,
+    ScenarioDetails,
+    SuiteDetails,
+    target_with,
+)
 from gaplab.tui.state import LastChoice
+from gaplab.tui.suite_rows import clock
 
 INTRO = (
     "Pick a scenario and a target, then press [b]enter[/b] (or [b]r[/b]). The run is the same "
@@ -37,9 +48,31 @@ def target_prompt(label: str) -> str:
     return "the scenario's own target" if label == SCENARIO_TARGET else label
 
 
-def details_renderable(details: ScenarioDetails | str) -> RenderableType:
+def suite_renderable(details: SuiteDetails) -> RenderableType:
+    table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("expected", justify="right", no_wrap=True)
+    for name, seconds in details.scenarios:
+        table.add_row(name, clock(seconds))
+    parts: list[RenderableType] = [
+        Text(details.title, style="bold"),
+        Text(
+            f"suite · {len(details.scenarios)} scenarios, {details.concurrency} at a time · "
+            f"time scale {details.time_scale:g} · about {clock(details.seconds)} · "
+            f"default target {details.target}",
+            style="dim",
+        ),
+    ]
+    if details.description:
+        parts += [Text(""), Text(details.description)]
+    return Group(*parts, Text(""), table)
+
+
+def details_renderable(details: ScenarioDetails | SuiteDetails | str) -> RenderableType:
     if isinstance(details, str):
         return Text(details, style="bold red")
+    if isinstance(details, SuiteDetails):
+        return suite_renderable(details)
     table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
     table.add_column("phase", no_wrap=True)
     table.add_column("for", justify="right", no_wrap=True)
@@ -134,7 +167,7 @@ class HomeScreen(Screen[None]):
         yield Footer()
 
     def _scenario_options(self) -> list[Option]:
-        return [Option(self.catalog.describe_scenario(n), id=n) for n in self.catalog.scenarios]
+        return [Option(self.catalog.describe_scenario(n), id=n) for n in self.catalog.choices()]
 
     def _target_options(self) -> list[Option]:
         return [Option(target_prompt(t), id=t or "scenario") for t in self.catalog.targets]
@@ -145,7 +178,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#home-right").border_title = "target · seed · local file"
         scenarios = self.query_one("#scenarios", OptionList)
         targets = self.query_one("#targets", OptionList)
-        names = list(self.catalog.scenarios)
+        names = self.catalog.choices()
         if scenarios.option_count:
             last = names.index(self.last.scenario) if self.last.scenario in names else 0
             scenarios.highlighted = last

@@ -1,5 +1,6 @@
-"""Past runs of the runs folder (`lab runs`, in the TUI): enter opens one's scorecard; space
-marks runs and `c` compares the two marked (report/compare.py's data)."""
+"""Past runs of the runs folder (`lab runs`, in the TUI), suites' folders among them: enter
+opens one's scorecard (a suite's merged one); space marks runs and `c` compares the two
+marked (report/compare.py's data)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from gaplab.report import figures
 from gaplab.report.runs import PastRun, find_runs
+from gaplab.suite.report import find_suite_runs
 
 MAX_ROWS = 300
 
@@ -39,7 +41,10 @@ class RunsScreen(Screen[None]):
     def __init__(self, runs_dir: Path) -> None:
         super().__init__()
         self.runs_dir = runs_dir
-        self.runs: list[PastRun] = find_runs(runs_dir)[:MAX_ROWS]
+        # the suites' folders too (gaplab.suite.report): enter opens the merged scorecard
+        runs = [*find_runs(runs_dir), *find_suite_runs(runs_dir)]
+        runs.sort(key=lambda run: (run.started, run.path.name), reverse=True)
+        self.runs: list[PastRun] = runs[:MAX_ROWS]
         self.marked: list[Path] = []
 
     def compose(self) -> ComposeResult:

@@ -119,6 +119,8 @@ class ScorecardScreen(Screen[None]):
         ),
     ]
 
+    BOTTOM_TITLE: ClassVar[str] = "phases"
+
     def __init__(self, scored: ScoredRun) -> None:
         super().__init__()
         self.scored = scored
@@ -136,19 +138,37 @@ class ScorecardScreen(Screen[None]):
             with VerticalScroll(id="check-detail", can_focus=True):
                 yield Static("", id="check-detail-body")
         with VerticalScroll(id="score-phases"):
-            yield Static(phases_table(self.report), id="phases-body")
-            manual = manual_table(self.report)
-            if manual is not None:
-                yield Static(manual, id="manual-body")
+            yield from self.bottom_parts()
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.title = "gaplab · scorecard"
+    # Hooks for a scorecard of another shape (the suite's merged one: gaplab.tui.screens.
+    # suite_scorecard): what the bottom pane holds, and columns after the verdict.
+    def bottom_parts(self) -> ComposeResult:
+        yield Static(phases_table(self.report), id="phases-body")
+        manual = manual_table(self.report)
+        if manual is not None:
+            yield Static(manual, id="manual-body")
+
+    def extra_columns(self) -> list[tuple[str, int]]:
+        """(label, width) of the columns between the verdict and the summary."""
+        return []
+
+    def extra_cells(self, check: dict[str, Any]) -> list[Text | str]:
+        return []
+
+    def titles(self) -> tuple[str, str]:
+        """The header's title and subtitle."""
         scenario = self.report.get("scenario") or {}
-        self.sub_title = f"{scenario.get('title') or ''} · target {self.report.get('target')}"
+        return (
+            "gaplab · scorecard",
+            f"{scenario.get('title') or ''} · target {self.report.get('target')}",
+        )
+
+    def on_mount(self) -> None:
+        self.title, self.sub_title = self.titles()
         self.query_one("#report-notes").display = bool(notes_of(self.scored))
         self.query_one("#check-detail").border_title = "evidence"
-        self.query_one("#score-phases").border_title = "phases"
+        self.query_one("#score-phases").border_title = self.BOTTOM_TITLE
         self._fit(self.app.size.width, self.app.size.height)
         self._fill_checks()
         checks = self.query_one("#score-checks", DataTable)
@@ -170,7 +190,8 @@ class ScorecardScreen(Screen[None]):
     def _summary_width(self) -> int:
         table = self.query_one("#score-checks", DataTable)
         width = table.size.width or self.app.size.width
-        return max(20, width - self._check_width() - VERDICT_WIDTH - 6)
+        extra = sum(w + 2 for _, w in self.extra_columns())
+        return max(20, width - self._check_width() - VERDICT_WIDTH - extra - 6)
 
     def _fill_checks(self) -> None:
         """(Re)build the rows with the summary column as wide as the table allows."""
@@ -182,6 +203,8 @@ class ScorecardScreen(Screen[None]):
         # cells drifted apart).
         table.add_column("check", key="check", width=self._check_width())
         table.add_column("verdict", key="verdict", width=VERDICT_WIDTH)
+        for label, width in self.extra_columns():
+            table.add_column(label, key=label, width=width)
         table.add_column("summary", key="summary", width=self._summary_width())
         for check in self.report["checks"]:
             name = check["id"] + (" ★" if check["critical"] else "")
@@ -189,6 +212,7 @@ class ScorecardScreen(Screen[None]):
             table.add_row(
                 name,
                 verdict_text(check["verdict"], theme),
+                *self.extra_cells(check),
                 Text(check["summary"], overflow="fold"),
                 key=check["id"],
                 height=None,
