@@ -120,3 +120,44 @@ def test_bad_keep_is_exit_2_and_a_missing_folder_has_no_runs(tmp_path: Path) -> 
     assert _lab("runs", "prune", "--keep", "-1").returncode == 2
     done = _lab("runs", "--runs-dir", str(tmp_path / "none"))
     assert done.returncode == 0 and "no runs in" in done.stdout
+
+
+def _suite(runs: Path, name: str, age_days: float, ready: bool) -> Path:
+    """A suite's folder as `lab run SUITE` leaves it: its scenarios' runs inside, and the
+    combined report."""
+    path = runs / name
+    _run(path, "outage-inside", age_days, _report("completed", ready, 90.0, True))
+    (path / "report.json").write_text(
+        json.dumps(
+            {
+                "kind": "suite",
+                "suite": "readiness",
+                "target": "demo:hardened",
+                "status": "completed",
+                "items": [],
+                "verdict": {"ready": ready, "complete": True, "score": 96.0},
+            }
+        )
+    )
+    os.utime(path / "report.json", (NOW - age_days * DAY, NOW - age_days * DAY))
+    return path
+
+
+def test_a_suite_is_one_row_and_is_pruned_whole(runs: Path) -> None:
+    _suite(runs, "readiness-mid", 2, ready=True)
+    done = _lab("runs", "--runs-dir", str(runs))
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()[1:]
+    assert [row.split()[2] for row in rows] == [
+        "outage-new",
+        "readiness-mid",
+        "outage-stopped",
+        "hang-killed",
+        "outage-old",
+    ]
+    assert "suite readiness" in rows[1] and "READY" in rows[1] and "96%" in rows[1]
+    pruned = _lab("runs", "prune", "--keep", "1", "--runs-dir", str(runs))
+    assert pruned.returncode == 0, pruned.stderr
+    assert "kept 1 of 5 runs" in pruned.stdout
+    assert not (runs / "readiness-mid").exists()  # with the runs inside it
+    assert sorted(p.name for p in runs.iterdir()) == ["README", "linked", "notes", "outage-new"]

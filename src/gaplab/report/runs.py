@@ -1,10 +1,12 @@
 """`lab runs`: the past runs in a runs folder, and `lab runs prune --keep N` to bound it.
 
 A run folder is a directory directly under the runs folder holding `events.jsonl` or
-`scenario.json` (what every run writes first); nothing else is listed or ever removed, and
-symbolic links are not followed. A run's time is when it started: the time `scenario.json`
-was written (the journal's, without it). What is shown comes from `report.json`; a run
-without one (the lab was killed) shows how its journal ends.
+`scenario.json` (what every run writes first), a suite's folder one holding a suite's
+combined `report.json` (its scenarios' run folders inside it, listed and removed with it);
+nothing else is listed or ever removed, and symbolic links are not followed. A run's time
+is when it started: the time `scenario.json` was written (the journal's, without it). What
+is shown comes from `report.json`; a run without one (the lab was killed) shows how its
+journal ends.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ def find_runs(runs_dir: Path) -> list[PastRun]:
         return []
     runs = [_read_run(path) for path in runs_dir.iterdir() if is_run_folder(path)]
     return sorted(runs, key=lambda run: (run.started, run.path.name), reverse=True)
+
+
+def find_runs_and_suites(runs_dir: Path) -> list[PastRun]:
+    """The run folders and the suite folders (`lab run SUITE`: its scenarios' runs inside,
+    one row for the whole suite) under `runs_dir`, newest first."""
+    from gaplab.suite.report import find_suite_runs  # the suite's report imports PastRun
+
+    found = [*find_runs(runs_dir), *find_suite_runs(runs_dir)]
+    return sorted(found, key=lambda run: (run.started, run.path.name), reverse=True)
 
 
 def _read_run(path: Path) -> PastRun:
@@ -130,11 +141,12 @@ def _runs_dir_option(default: Path | None) -> Callable[[_F], _F]:
 @_runs_dir_option(Path("runs"))
 @click.pass_context
 def runs_group(ctx: click.Context, runs_dir: Path) -> None:
-    """List past runs, newest first: when, scenario, target, verdict, score, completed."""
+    """List past runs and suites, newest first: when, scenario, target, verdict, score,
+    completed."""
     ctx.obj = runs_dir
     if ctx.invoked_subcommand is not None:
         return
-    runs = find_runs(runs_dir)
+    runs = find_runs_and_suites(runs_dir)
     if not runs:
         click.echo(f"no runs in {runs_dir}")
         return
@@ -156,9 +168,10 @@ def runs_group(ctx: click.Context, runs_dir: Path) -> None:
 @_runs_dir_option(None)
 @click.pass_obj
 def prune(group_runs_dir: Path, keep: int, dry_run: bool, runs_dir: Path | None) -> None:
-    """Remove all but the KEEP newest run folders (only folders that are gaplab runs)."""
+    """Remove all but the KEEP newest run folders (only folders that are gaplab runs; a
+    suite's folder counts as one, with its scenarios' runs inside)."""
     runs_dir = runs_dir or group_runs_dir
-    runs = find_runs(runs_dir)
+    runs = find_runs_and_suites(runs_dir)
     doomed = runs[keep:]
     freed = 0
     for run in doomed:

@@ -13,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gaplab.report import figures
-from gaplab.report.runs import PastRun, find_runs
-from gaplab.suite.report import find_suite_runs
+from gaplab.report.runs import PastRun, find_runs_and_suites
 
 MAX_ROWS = 300
 
@@ -42,9 +41,7 @@ class RunsScreen(Screen[None]):
         super().__init__()
         self.runs_dir = runs_dir
         # the suites' folders too (gaplab.suite.report): enter opens the merged scorecard
-        runs = [*find_runs(runs_dir), *find_suite_runs(runs_dir)]
-        runs.sort(key=lambda run: (run.started, run.path.name), reverse=True)
-        self.runs: list[PastRun] = runs[:MAX_ROWS]
+        self.runs: list[PastRun] = find_runs_and_suites(runs_dir)[:MAX_ROWS]
         self.marked: list[Path] = []
 
     def compose(self) -> ComposeResult:
