@@ -87,6 +87,16 @@ def main() -> None:
         total_cpu = sum(sum(v) for v in cpus.values()) / len(reports)
         mean_wall = sum(r["_wall"] for r in reports) / len(reports)
         print(f"  suite: {mean_wall:.1f} s wall, {total_cpu:.1f} s CPU (mean of {len(reports)})")
+        # Per area, the measured and probed items that failed in the last run (issue 13:
+        # naive must fail an item in every area that has measured items).
+        areas: dict[str, list[str]] = defaultdict(list)
+        for item in reports[-1]["items"]:
+            if item["kind"] != "attested":
+                areas.setdefault(item["area"], [])
+                if item["verdict"] == "fail":
+                    areas[item["area"]].append(item["id"])
+        for area, failed in sorted(areas.items()):
+            print(f"  {area:<14} measured/probed failing: {len(failed)} {', '.join(failed[:4])}")
         verdicts = [{i["id"]: i["verdict"] for i in r["items"]} for r in reports]
         per_scenario = [
             {(i["id"], e["scenario"]): e["verdict"] for i in r["items"] for e in i["scenarios"]}
