@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 
 from gaplab import runtime
-from gaplab.engine.events import Event, PhaseStarted
+from gaplab.engine.events import Event, LoadWorkerLost, PhaseStarted
 from gaplab.engine.run import LabRun, RunResult
 from gaplab.exit_codes import ExitCode, exit_code_for
 from gaplab.report.console import lab_line, print_scorecard, progress_line, progress_renderable
@@ -130,6 +130,9 @@ async def execute(run: LabRun, console: Console) -> RunResult:
                 markup=False,
                 highlight=False,
             )
+        elif isinstance(event, LoadWorkerLost):  # --load locust: said when it happens
+            style = "yellow" if event.allowed else "bold red"
+            console.print(event.describe(), style=style, markup=False, highlight=False)
 
     run.bus.subscribe(on_phase)
     run_task = asyncio.create_task(run.execute())

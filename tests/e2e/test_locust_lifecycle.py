@@ -1,6 +1,8 @@
 """The Locust processes of a run end with it, whatever ends it: a normal end, SIGTERM, or
 the lab killed outright (its channel closes, the master stops its workers); and a worker
-that dies mid-run is reported and leaves the run incomplete (exit 3)."""
+that dies mid-run is reported and leaves the run incomplete (exit 3), unless the scenario
+allows it (`load.locust.allow_lost_workers`): then its users move to the other workers and
+the run is judged."""
 
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ checks: [resilience.fallback]
 """
 
 
-def _start(tmp_path: Path) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, text: str = SCENARIO) -> subprocess.Popen[str]:
     scenario = tmp_path / "life.yaml"
-    scenario.write_text(SCENARIO)
+    scenario.write_text(text)
     command = [sys.executable, "-m", "gaplab", "run", str(scenario), "--load", "locust"]
     return subprocess.Popen(
         [*command, "--locust-workers", "2", "--runs-dir", str(tmp_path / "runs")],
@@ -184,3 +186,62 @@ def test_a_worker_from_another_machine_joins_with_lab_locust_worker(tmp_path: Pa
     (shares,) = [e.message for e in events if isinstance(e, LogMessage) and "Locust:" in e.message]
     assert "worker 0: " in shares and "worker 1: " in shares, shares
     assert f"Locust: {len(record.requests):,} requests" in shares, shares
+
+
+ALLOWING = SCENARIO.replace(
+    "load: {users: 4, think: 200ms}",
+    "load: {users: 4, think: 200ms, locust: {allow_lost_workers: 1}}",
+)
+
+
+def test_a_worker_lost_within_the_allowance_is_reported_and_the_run_is_judged(
+    tmp_path: Path,
+) -> None:
+    """`load.locust.allow_lost_workers: 1`: a local worker killed in phase a is reported
+    (console, journal, report), its users move to the other worker, and the run goes on to
+    its verdict."""
+    lab = _start(tmp_path, ALLOWING)
+    processes = _locust_processes(lab, 3)
+    worker = next(p for p in processes if " worker " in f" {' '.join(p.cmdline())} ")
+    before = _until(lab, "phase 1 a")
+    time.sleep(1)
+    os.kill(worker.pid, signal.SIGKILL)
+    out, _ = lab.communicate(timeout=90)
+    out = before + out
+    assert lab.returncode in (0, 1), out  # judged (the naive demo is not ready)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["verdict"]["complete"] is True, report["verdict"]
+    part = report["load_workers"]
+    assert part["allowed_lost"] == 1
+    (lost,) = part["lost"]
+    assert lost["pid"] == worker.pid and lost["phase"] == "a", lost
+    assert lost["reason"] == "exited with code -9" and lost["allowed"] and lost["moved"]
+    assert lost["users"] == 2 and lost["remaining"] == 1, lost
+    story = (
+        f"worker {lost['worker']} (pid {worker.pid} on "
+        f"{lost['host']}) lost at {lost['t_s']:.1f} s in phase a (exited with code -9); "
+        "its 2 users moved to the 1 remaining worker"
+    )
+    assert story in out, out  # the live console's log and the scorecard footer
+    states = {w["worker"]: w for w in part["workers"]}
+    assert states[lost["worker"]]["state"] == "lost"
+    (kept,) = [w for w in states.values() if w["state"] != "lost"]
+    assert kept["users"] == 4, kept  # the lost worker's 2 users run there now
+    # Phase b was sent by the remaining worker alone, with users it had not run before.
+    events = list(read_journal(run_dir / "events.jsonl"))
+    record = RunRecord.from_events(events)
+    users_b = {r.user for r in record.requests if r.phase == "b" and r.endpoint == "ai"}
+    assert len(users_b) == 4, users_b
+    step = 2  # worker w of 2 takes user indices w, w + 2, ...
+    assert all(int(u.split("-")[1]) % step == kept["worker"] for u in users_b), users_b
+    # `lab report` rebuilds the same part from the journal.
+    again = tmp_path / "again.json"
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "gaplab", "report", str(run_dir), "--json", str(again)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert json.loads(again.read_text())["load_workers"] == part, rebuilt.stdout
+    assert not _gone(processes, 15)

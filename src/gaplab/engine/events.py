@@ -200,6 +200,85 @@ class LabHealth(Event):
     final: bool = False
 
 
+WORKER_STATES = ("ok", "late", "lost")  # a Locust worker's health (LoadWorkers)
+
+
+@dataclass(frozen=True)
+class WorkerShare:
+    """One Locust worker in a `LoadWorkers` snapshot: its number (the master's index, 0 for
+    the local runner), its pid and host when it said them, the requests it finished and
+    their share of all, the users it runs and has in flight, seconds since its last batch
+    of finished requests (None: none yet) and since it last reported at all, its state."""
+
+    worker: int
+    pid: int | None
+    host: str
+    finished: int
+    share: float
+    users: int
+    in_flight: int
+    since_batch: float | None
+    since_report: float | None
+    state: str  # one of WORKER_STATES
+
+
+@dataclass(frozen=True)
+class LoadWorkers(Event):
+    """Each Locust worker's share and health (`--load locust` only), about once a second
+    and once at the stop (`final`); `allowed_lost`: the scenario's `load.locust`
+    allowance."""
+
+    kind: ClassVar[str] = "load_workers"
+    workers: tuple[WorkerShare, ...]
+    allowed_lost: int = 0
+    final: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "t": self.t,
+            "workers": [w.__dict__ for w in self.workers],
+            "allowed_lost": self.allowed_lost,
+            "final": self.final,
+        }
+
+
+@dataclass(frozen=True)
+class LoadWorkerLost(Event):
+    """A Locust worker lost mid-run: why, in which phase, the users it ran and where they
+    went (`moved`: to the remaining workers, within the scenario's allowance; else they
+    stopped). `allowed` False: past the allowance, the run is incomplete."""
+
+    kind: ClassVar[str] = "load_worker_lost"
+    worker: int
+    pid: int | None
+    host: str
+    phase: str
+    reason: str  # "exited with code -9", "stopped answering its master"
+    users: int
+    remaining: int  # workers still running after this one
+    allowed: bool
+    moved: bool
+    arrivals: bool = False  # open arrivals: its share of them stopped (not moved)
+
+    def describe(self) -> str:
+        """`worker 1 (pid 4242) lost at 12.3 s in phase outage (exited with code -9); its
+        5 users moved to the 1 remaining worker`."""
+        where = f"pid {self.pid}" if self.pid is not None else ""
+        if self.host:
+            where = f"{where} on {self.host}" if where else self.host
+        who = f"worker {self.worker}" + (f" ({where})" if where else "")
+        users = f"its {self.users} user{'s' if self.users != 1 else ''}"
+        if self.arrivals:
+            went = "its share of the arrivals stopped"
+        elif self.moved:
+            plural = "s" if self.remaining != 1 else ""
+            went = f"{users} moved to the {self.remaining} remaining worker{plural}"
+        else:
+            went = f"{users} stopped"
+        return f"{who} lost at {self.t:.1f} s in phase {self.phase} ({self.reason}); {went}"
+
+
 @dataclass(frozen=True)
 class HealthProbed(Event):
     """One poll of the target's declared health endpoint (gaplab.engine.probes): `t` is
@@ -287,6 +366,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProviderCallRecorded,
         ArrivalsDropped,
         LabHealth,
+        LoadWorkers,
+        LoadWorkerLost,
         HealthProbed,
         MetricsScraped,
         TargetActed,
@@ -303,6 +384,18 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data.pop("kind")]
     if cls is ProviderCallRecorded:
         return ProviderCallRecorded(t=data["t"], call=ProviderCall.from_dict(data["call"]))
+    if cls is LoadWorkers:
+        share_fields = {f.name for f in fields(WorkerShare)}
+        workers = tuple(
+            WorkerShare(**{k: v for k, v in w.items() if k in share_fields})
+            for w in data.get("workers", ())
+        )
+        return LoadWorkers(
+            t=data["t"],
+            workers=workers,
+            allowed_lost=int(data.get("allowed_lost", 0)),
+            final=bool(data.get("final", False)),
+        )
     names = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in names}
     for key in ("phases", "faults", "planted", "buckets", "models", "missing"):

@@ -146,11 +146,15 @@ class LabRun:
         self.aggregator.now = max(self.aggregator.now, now)
         load, provider = self._parts.load, self._parts.provider
         if load is not None:
-            pending = load.client.in_flight
-            oldest = min((f.started for f in pending.values()), default=None)
+            if isinstance(load, LocustLoad):  # the Locust users', as their workers report
+                count, oldest = load.in_flight_now()
+            else:
+                pending = load.client.in_flight
+                count = len(pending)
+                oldest = min((f.started for f in pending.values()), default=None)
             self.aggregator.note_in_flight(
                 now,
-                len(pending),
+                count,
                 None if oldest is None else now - oldest,
                 provider.in_flight if provider is not None else 0,
             )

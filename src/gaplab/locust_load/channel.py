@@ -7,12 +7,17 @@ as the journal writes them; each worker sends a batch every `FLUSH` seconds, or 
 once it holds `BATCH` of them), `{"hello": {"worker": i, "pid": p}}` first, `{"bye": {...}}`
 last, after the requests still in flight at the stop that had outlasted the SLA. Under open
 arrivals, with the batches: `{"worker": w, "arrivals": counts, "dropped": {phase: n},
-"slips": [...]}` (`gaplab.locust_load.arrival_share.arrivals_report`).
+"slips": [...]}` (`gaplab.locust_load.arrival_share.arrivals_report`). Each event of a
+batch also carries `lessons` (the last lesson its worker had applied) and, for an answer
+not found unsafe, its `body` (gaplab.locust_load.lessons). `{"beat": {...}}` about twice a
+second from every process that runs users (its users, requests in flight, pid, host);
+from the master `{"workers_ready": [...]}`, `{"worker_ready": {...}}` and
+`{"workers_lost": [...]}`.
 
 Lab -> Locust: `{"users": n}` (closed users at a phase edge), `{"phase": name}`,
 `{"arrive": origin}` (open arrivals: the timeline started at `origin`, run clock),
-`{"learn": [prompt, keys, emitted]}` (what the lab's unsafe detector learned from a
-provider call, `UnsafeDetector.lesson`), `{"stop": sla}`.
+`{"learn": [prompt, keys, emitted], "lesson": n}` (what the lab's unsafe detector learned
+from a provider call, `UnsafeDetector.lesson`, numbered), `{"stop": sla}`.
 
 Plain JSON lines rather than Locust's own worker messages: the lab is not a Locust
 process (no gevent in it), and one socket per process keeps the lab the single place
@@ -30,6 +35,7 @@ from gaplab.engine.events import Event, UserRequestFinished, event_from_dict
 
 FLUSH = 0.05  # seconds a finished request may wait in a worker before it is sent
 BATCH = 200  # events per message at most
+BEAT = 0.5  # seconds between a worker's reports of its users and requests in flight
 
 
 def encode(message: dict[str, Any]) -> bytes:

@@ -67,6 +67,10 @@ class Asker:
         patience = gevent.Timeout(self._patience)
         patience.start()
         streamed: StreamRead | None = None
+        # What the answer was judged on, when not unsafe: the lab judges it again if a
+        # lesson reached this process too late (gaplab.locust_load.lessons).
+        body: str | None = None
+        shown: str | None = None
         try:
             response = client.request(
                 spec.method,
@@ -96,16 +100,21 @@ class Asker:
                     given,
                     request_id,
                 )
+                if verdict.outcome != "unsafe" and streamed.answer:
+                    shown = streamed.answer
             else:
+                payload = response.content or b""
                 verdict = classify(
                     status,
-                    response.content or b"",
+                    payload,
                     answer_headers,
                     response_spec,
                     link.detector,
                     given,
                     request_id,
                 )
+                if verdict.outcome != "unsafe" and payload:
+                    body = payload.decode("utf-8", errors="replace")
         except gevent.Timeout as fired:
             if fired is not patience:
                 raise
@@ -113,7 +122,7 @@ class Asker:
         finally:
             patience.close()
             link.in_flight.pop(request_id, None)
-        link.send(flight.finished(link.now(), verdict, status, streamed))
+        link.send(flight.finished(link.now(), verdict, status, streamed), body, shown)
 
 
 def read_streamed(

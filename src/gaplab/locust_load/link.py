@@ -2,8 +2,10 @@
 
 Runs under gevent (a Locust process); sends finished requests in batches from a flusher
 greenlet, and applies what the lab says: the phase now, the number of users, what its
-unsafe detector learned, stop. The run clock is the lab's: `now()` counts from the
-`time.monotonic()` the lab gave as its origin (the same clock on one machine).
+unsafe detector learned, stop. A process that runs users also reports about twice a second
+the users it runs and has in flight (`beat`: the lab's worker share and health). The run
+clock is the lab's: `now()` counts from the `time.monotonic()` the lab gave as its origin
+(the same clock on one machine).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from gevent.lock import Semaphore
 
 from gaplab.engine.events import UserRequestFinished
 from gaplab.load.client import InFlight
-from gaplab.locust_load.channel import BATCH, FLUSH, decode, encode
+from gaplab.locust_load.channel import BATCH, BEAT, FLUSH, decode, encode
 from gaplab.locust_load.plan import LocustPlan
 from gaplab.target.classify import Verdict
 from gaplab.target.unsafe import UnsafeDetector
@@ -33,20 +35,34 @@ class Sink:
     def __init__(self, plan: LocustPlan, worker: int, origin: float) -> None:
         self.worker = worker
         self._origin = origin
-        self._buffer: list[UserRequestFinished] = []
+        self._buffer: list[dict[str, Any]] = []
         self.detector = UnsafeDetector(plan.target_file().response.link_hosts)
+        self.lessons = 0  # the number of the last lesson applied (gaplab.locust_load.lessons)
         self.in_flight: dict[str, InFlight] = {}
         self.phase = plan.phase
         self.sent = 0
         # What else goes to the lab with each batch (the open arrivals' counts and drops):
         # each gives a message, or None when it has nothing new.
         self.reporters: list[Callable[[bool], dict[str, Any] | None]] = []
+        self._count_users: Callable[[], int] = lambda: 0
+        self._beat_at = 0.0
 
     def now(self) -> float:
         return round(time.monotonic() - self._origin, 6)
 
-    def send(self, event: UserRequestFinished) -> None:
-        self._buffer.append(event)
+    def send(
+        self, event: UserRequestFinished, body: str | None = None, answer: str | None = None
+    ) -> None:
+        """Queue `event`; when it was not found unsafe, what it was judged on: the whole
+        `body`, or the `answer` assembled from a stream (the lab judges it again if a
+        lesson this process had not applied bears on it)."""
+        data = event.to_dict()
+        data["lessons"] = self.lessons
+        if body:
+            data["body"] = body
+        if answer:
+            data["answer"] = answer
+        self._buffer.append(data)
         if len(self._buffer) >= BATCH:
             self.flush()
 
@@ -54,7 +70,7 @@ class Sink:
         if self._buffer:
             batch, self._buffer = self._buffer, []
             self.sent += len(batch)
-            self._deliver({"worker": self.worker, "events": [e.to_dict() for e in batch]})
+            self._deliver({"worker": self.worker, "events": batch})
         self.report_now()
 
     def report_now(self, final: bool = False) -> None:
@@ -83,6 +99,29 @@ class Sink:
         if "learn" in message:
             prompt, keys, emitted = message["learn"]
             self.detector.take(prompt, keys, emitted)
+            self.lessons = max(self.lessons, int(message.get("lesson", 0)))
+
+    def beat_with(self, count_users: Callable[[], int]) -> None:
+        """Report this process's users (`count_users`) and requests in flight to the lab
+        about every `BEAT` seconds, with the batches (the local runner and each worker)."""
+        self._count_users = count_users
+        self.reporters.append(self._beat)
+
+    def _beat(self, final: bool) -> dict[str, Any] | None:
+        now = time.monotonic()
+        if now < self._beat_at and not final:
+            return None
+        self._beat_at = now + BEAT
+        started = [f.started for f in list(self.in_flight.values())]
+        beat = {
+            "worker": self.worker,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "users": self._count_users(),
+            "in_flight": len(started),
+            "oldest": min(started, default=None),
+        }
+        return {"beat": beat}
 
     def flush_often(self) -> None:
         while True:
@@ -160,6 +199,7 @@ class WorkerLink(Sink):
     def __init__(self, plan: LocustPlan, worker: int, lab_now: float, runner: Any) -> None:
         super().__init__(plan, worker, time.monotonic() - lab_now)
         self._runner = runner
+        self.beat_with(lambda: int(runner.user_count))
         self._greenlets = [gevent.spawn(self.flush_often)]
 
     def _deliver(self, message: dict[str, Any]) -> None:

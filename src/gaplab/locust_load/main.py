@@ -18,6 +18,7 @@ monkey.patch_all()
 import ctypes  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -56,6 +57,7 @@ def run_local(plan: LocustPlan) -> int:
     GaplabVirtualUser.configure(plan, link, 0, 1)
     environment = Environment(user_classes=[GaplabVirtualUser], events=events, host=plan.base_url)
     runner = environment.create_local_runner()
+    link.beat_with(lambda: int(runner.user_count))  # worker 0: its users, in flight
     ramp = plan.load_spec().ramp
     link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
     driver = open_arrivals(plan, link, 0, 1, environment)
@@ -96,8 +98,10 @@ def run_master(plan: LocustPlan, workers: int, port: int) -> int:
         runner.send_message("gaplab_plan", data, client_id=msg.node_id)
 
     def on_ready(environment: Any, msg: Any, **kwargs: Any) -> None:
-        ready[msg.node_id] = int(msg.data["index"])
-        link.tell(workers_ready=sorted(ready.values()))
+        index = int(msg.data["index"])
+        ready[msg.node_id] = index
+        worker = {"worker": index, "pid": msg.data.get("pid"), "host": msg.data.get("host", "")}
+        link.tell(workers_ready=sorted(ready.values()), worker_ready=worker)
 
     def on_events(environment: Any, msg: Any, **kwargs: Any) -> None:
         link.forward(msg.data)  # {"worker", "events"}
@@ -114,8 +118,11 @@ def run_master(plan: LocustPlan, workers: int, port: int) -> int:
     ramp = plan.load_spec().ramp
     link.on_users = lambda users: runner.start(users, spawn_rate(users, ramp))
 
+    allowed = plan.load_spec().locust.allow_lost_workers
+
+    told: set[int] = set()  # workers lost (the lab was told)
+
     def watch_workers() -> None:
-        told: set[int] = set()
         while True:
             gevent.sleep(1.0)
             lost = {
@@ -124,8 +131,20 @@ def run_master(plan: LocustPlan, workers: int, port: int) -> int:
                 if node.state == STATE_MISSING
             } - told
             if lost:
-                told |= lost
+                told.update(lost)
                 link.tell(workers_lost=sorted(lost))
+                # Locust has taken the missing worker out of its dispatcher, but without
+                # --enable-rebalancing gives its users to the others only at the next
+                # `start` (a phase edge) or a minute later. Within the allowance the run
+                # keeps the scenario's users: dispatch them again now.
+                users = runner.target_user_count  # 0 under open arrivals: nothing to move
+                if (
+                    users
+                    and len(told) <= allowed
+                    and runner.worker_count > 0
+                    and not link.stopped.is_set()
+                ):
+                    runner.start(users, spawn_rate(users, ramp))
 
     gevent.spawn(watch_workers)
     while len(ready) < workers and not link.stopped.is_set():
@@ -135,7 +154,7 @@ def run_master(plan: LocustPlan, workers: int, port: int) -> int:
         link.stopped.wait()  # the users start when the lab says how many
     runner.send_message("gaplab_stop", {"sla": link.stop_sla})
     with gevent.Timeout(BYE_WITHIN, False):
-        while len(byes) < len(ready):
+        while set(ready.values()) - told - byes:  # a lost worker says no goodbye
             gevent.sleep(0.05)
     link.close()
     runner.quit()
@@ -156,7 +175,8 @@ def run_worker(host: str, port: int) -> int:
         environment.host = plan.base_url
         state["link"] = link
         state["driver"] = open_arrivals(plan, link, index, workers, environment)
-        runner.send_message("gaplab_ready", {"index": index})
+        ready = {"index": index, "pid": os.getpid(), "host": socket.gethostname()}
+        runner.send_message("gaplab_ready", ready)
 
     def on_lab(environment: Any, msg: Any, **kwargs: Any) -> None:
         if "link" in state:

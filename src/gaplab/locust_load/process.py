@@ -9,6 +9,13 @@ started with the plan it needs, connects back to the lab's channel, and exits wh
 says stop or when its channel closes (the lab stopped or died: no orphan keeps sending).
 Its output goes to `locust.log` in the run folder. No Locust import here: its gevent would
 patch the lab's own process.
+
+Each worker's share and health are journaled (`LoadWorkers`, gaplab.locust_load.workers);
+a worker lost mid-run is a `LoadWorkerLost` event, and within the scenario's
+`load.locust.allow_lost_workers` the run goes on; past it, or when the master or the local
+runner itself is lost, `check_workers` stops the run as incomplete. The answers the
+workers judged before a lesson of the lab's unsafe detector reached them are judged again
+here (gaplab.locust_load.lessons).
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from gaplab.engine.clock import Clock
-from gaplab.engine.events import Event, LogMessage, UserRequestFinished
+from gaplab.engine.events import (
+    Event,
+    LoadWorkerLost,
+    LogMessage,
+    UserRequestFinished,
+    event_from_dict,
+)
 from gaplab.errors import LabError
 from gaplab.load.arrivals import ArrivalCounts
 from gaplab.load.client import Connections, RequestClient, opted_out_users
@@ -32,8 +45,10 @@ from gaplab.load.greedy import GreedyUser
 from gaplab.load.inputs import InputMix
 from gaplab.load.probes import probe
 from gaplab.locust_load.arrival_share import ArrivalTally
-from gaplab.locust_load.channel import decode, encode, events_of
+from gaplab.locust_load.channel import decode, encode
+from gaplab.locust_load.lessons import Lesson, LessonBook
 from gaplab.locust_load.plan import LocustPlan
+from gaplab.locust_load.workers import WorkerBook
 from gaplab.scenario.models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
 from gaplab.target.ports import free_port
@@ -44,6 +59,7 @@ BYE_WITHIN = 5.0  # seconds for it to send what it holds once told to stop
 EXIT_WITHIN = 3.0  # then SIGTERM, and SIGKILL after this long
 LAB_PID = "GAPLAB_LAB_PID"  # gaplab.locust_load.main: die with the lab
 DEFAULT_MASTER_PORT = 5557  # Locust's: what workers on other machines connect to
+REPORT_EVERY = 1.0  # seconds between LoadWorkers snapshots
 
 
 class LocustLoad:
@@ -83,7 +99,9 @@ class LocustLoad:
         self.master_port = master_port
         self._worker_processes: list[asyncio.subprocess.Process] = []
         self.workers_ready: list[int] = []
-        self.workers_lost: list[str] = []  # what was lost, for the run's error
+        self.workers_lost: list[str] = []  # what was lost past the allowance: the run's error
+        self.book = WorkerBook(load.locust.allow_lost_workers, arrivals=load.open)
+        self.lessons = LessonBook(detector, target.response)
         self._stopping = False
         # The lab's own client, for the probes and the greedy user.
         self.client = RequestClient(
@@ -116,8 +134,7 @@ class LocustLoad:
         self._watchers: list[asyncio.Task[None]] = []
         self._users = 0
         self.received = 0
-        self.shares: dict[int, int] = {}  # worker -> requests it finished
-        self.last_batch: dict[int, float] = {}  # worker -> when its last batch came
+        self._reporter: asyncio.Task[None] | None = None
         self.connections_by_phase: dict[str, Connections] = {}
         # Open arrivals: the Locust processes walk the plan; the lab sums their reports.
         self._phase_rates = list(phase_rates)
@@ -182,8 +199,11 @@ class LocustLoad:
         self._watchers = [asyncio.create_task(self._watch(self._process, name))]
         for number, worker in enumerate(self._worker_processes):
             self._watchers.append(
-                asyncio.create_task(self._watch(worker, f"local Locust worker process {number}"))
+                asyncio.create_task(
+                    self._watch(worker, f"local Locust worker process {number}", worker=True)
+                )
             )
+        self._reporter = asyncio.create_task(self._report_often())
         if self.arrivals is not None:  # the timeline starts at `origin` (run clock)
             self._send(
                 {"phase": self._phase(), "arrive": self._clock.now() if origin is None else origin}
@@ -251,25 +271,72 @@ class LocustLoad:
         if not self._stopping and what not in self.workers_lost:
             self.workers_lost.append(what)
 
-    async def _watch(self, process: asyncio.subprocess.Process, name: str) -> None:
+    def _lose_worker(self, number: int, reason: str, what: str) -> None:
+        """Worker `number` is gone (`what`: how the run's error says it, past the allowance)."""
+        if self._stopping:
+            return
+        lost = self.book.lose(number, reason, self._phase(), self._clock.now())
+        if lost is None:
+            return  # already counted (its process exited, then its master missed it)
+        self._publish(lost)
+        level = "warning" if lost.allowed else "error"
+        self._publish(LogMessage(t=lost.t, level=level, message=lost.describe()))
+        if not lost.allowed:
+            self._lose(what + self._allowance(lost))
+
+    def _allowance(self, lost: LoadWorkerLost) -> str:
+        if not lost.remaining:
+            return " (no worker left)"
+        allowed = self.book.allowed_lost
+        return (
+            f" ({len(self.book.lost)} lost, the scenario allows {allowed}: "
+            "load.locust.allow_lost_workers)"
+        )
+
+    async def _watch(
+        self, process: asyncio.subprocess.Process, name: str, *, worker: bool = False
+    ) -> None:
         code = await process.wait()
-        self._lose(f"{name} (pid {process.pid}) exited with code {code}")
+        what = f"{name} (pid {process.pid}) exited with code {code}"
+        number = self.book.by_pid(process.pid) if worker else None
+        if number is None:
+            self._lose(what)  # the master, the local runner, or a worker not yet known
+        else:
+            self._lose_worker(number, f"exited with code {code}", what)
+
+    async def _report_often(self) -> None:
+        while True:
+            await asyncio.sleep(REPORT_EVERY)
+            self._publish(self.book.snapshot(self._clock.now()))
+
+    def in_flight_now(self) -> tuple[int, float | None]:
+        """The Locust users' requests in flight (as the workers last reported them) and the
+        lab's own (probes, greedy user), and when the oldest of them started."""
+        count, oldest = self.book.in_flight()
+        mine = self.client.in_flight
+        started = [f.started for f in mine.values()]
+        if oldest is not None:
+            started.append(oldest)
+        return count + len(mine), min(started, default=None)
 
     def share_report(self, now: float) -> str:
         """Each worker's share of the requests, and how long ago its last batch came."""
-        total = sum(self.shares.values())
+        shares = self.book.snapshot(now, final=True).workers
+        total = sum(w.finished for w in shares)
         if not total:
             return "Locust: no request finished"
         parts = [
-            f"worker {w}: {n:,} requests ({n / total:.0%}), "
-            f"last batch {now - self.last_batch[w]:.1f} s ago"
-            for w, n in sorted(self.shares.items())
+            f"worker {w.worker}: {w.finished:,} requests ({w.share:.0%}), "
+            f"last batch {w.since_batch or 0.0:.1f} s ago" + (", lost" if w.state == "lost" else "")
+            for w in shares
+            if w.finished
         ]
         return f"Locust: {total:,} requests; " + "; ".join(parts)
 
     def check_workers(self) -> None:
-        """At each phase edge: a Locust process lost mid-run leaves the run incomplete
-        (its users' requests stopped), so the run stops with the reason."""
+        """At each phase edge: a Locust process lost mid-run past the scenario's allowance
+        (or the master, or the local runner) leaves the run incomplete (its users'
+        requests stopped), so the run stops with the reason."""
         if self.workers_lost:
             raise LabError(
                 "; ".join(self.workers_lost)
@@ -290,11 +357,12 @@ class LocustLoad:
         self._users = users
         self._send({"phase": self._phase(), "users": users})
 
-    def teach(self, lesson: tuple[str, tuple[str, ...], tuple[str, ...]]) -> None:
-        """Pass on what the lab's unsafe detector learned from a provider call."""
-        prompt, keys, emitted = lesson
-        if prompt or emitted:
-            self._send({"learn": [prompt, list(keys), list(emitted)]})
+    def teach(self, lesson: Lesson) -> None:
+        """Pass on what the lab's unsafe detector learned from a provider call, numbered
+        (an answer judged before it arrived is judged again here, `LessonBook`)."""
+        message = self.lessons.message(lesson)
+        if message is not None:
+            self._send(message)
 
     @property
     def users(self) -> int:
@@ -321,6 +389,8 @@ class LocustLoad:
     async def stop(self) -> None:
         """Tell the Locust process to stop, take what it still sends, and end it."""
         self._stopping = True
+        if self._reporter is not None:  # the workers stop reporting: not "late"
+            self._reporter.cancel()
         now = self._clock.now()
         pending = self.client.pending()
         if self._writer is not None and not self._writer.is_closing():
@@ -330,7 +400,19 @@ class LocustLoad:
         await self._end_process()
         # Once every batch is in (the last ones come with the goodbye).
         ended = self._clock.now()
+        final = self.book.snapshot(ended, final=True)
+        if final.workers:
+            self._publish(final)
         self._publish(LogMessage(t=ended, level="info", message=self.share_report(ended)))
+        if self.lessons.rejudged:
+            self._publish(
+                LogMessage(
+                    t=ended,
+                    level="info",
+                    message=f"late lessons: {self.lessons.rejudged:,} answers of the Locust "
+                    f"workers judged again on arrival, {self.lessons.changed:,} found unsafe",
+                )
+            )
         if self._greedy is not None:
             await self._greedy.stop()
         for task in self._probes:
@@ -358,28 +440,54 @@ class LocustLoad:
             self._bye.set()
 
     def _receive(self, message: dict[str, Any]) -> None:
+        now = self._clock.now()
         if "workers_ready" in message:
             self.workers_ready = [int(w) for w in message["workers_ready"]]
+        ready = message.get("worker_ready")
+        if ready is not None:
+            self.book.met(int(ready["worker"]), now, ready.get("pid"), ready.get("host", ""))
         for number in message.get("workers_lost", ()):
-            self._lose(f"Locust worker {number} stopped answering its master")
+            self._lose_worker(
+                int(number),
+                "stopped answering its master",
+                f"Locust worker {number} stopped answering its master",
+            )
+        beat = message.get("beat")
+        if beat is not None:
+            self.book.reported(
+                int(beat["worker"]),
+                now,
+                users=int(beat["users"]),
+                in_flight=int(beat["in_flight"]),
+                oldest=beat.get("oldest"),
+                pid=beat.get("pid"),
+                host=beat.get("host", ""),
+            )
         if "hello" in message:
             self._hello.set()
-        got = 0
-        for event in events_of(message):
-            assert isinstance(event, UserRequestFinished)
-            got += 1
-            self._count(event)
-            self._publish(event)
-        if got:
-            self.received += got
-            worker = int(message.get("worker", 0))
-            self.shares[worker] = self.shares.get(worker, 0) + got
-            self.last_batch[worker] = self._clock.now()
+        batch = message.get("events")
+        if batch:
+            self._take(batch, int(message.get("worker", 0)), now)
         if self.arrivals is not None:
             for dropped in self.arrivals.take(message, self._clock.now()):
                 self._publish(dropped)
         if "bye" in message:
             self._bye.set()
+
+    def _take(self, batch: list[dict[str, Any]], worker: int, now: float) -> None:
+        """A worker's finished requests: each judged again when a lesson it lacked bears
+        on it (its body and the worker's last lesson come along, never journaled)."""
+        judged = self.lessons.judged
+        for data in batch:
+            body, answer = data.pop("body", None), data.pop("answer", None)
+            lessons = data.pop("lessons", 0)
+            event = event_from_dict(data)
+            assert isinstance(event, UserRequestFinished)
+            event = judged(event, body, lessons, answer)
+            self._count(event)
+            self._publish(event)
+        self.received += len(batch)
+        self.book.finished(worker, len(batch), now)
 
     def _count(self, event: UserRequestFinished) -> None:
         connections = self.connections_by_phase.get(event.phase)

@@ -9,7 +9,9 @@ and waits `think` after each answer. The answer is classified here, on the worke
 lab's own classifier (`target.classify`, with an unsafe detector the lab keeps teaching
 what it learns from the provider journal), and the finished request goes to the lab as the
 same `UserRequestFinished` event the built-in generator publishes, through the process's
-`LabLink`. Open arrivals are not Locust users: `gaplab.locust_load.arrive` sends them.
+`LabLink` (with the answer when it was not found unsafe: the lab judges it again if a
+lesson arrived here too late). Open arrivals are not Locust users:
+`gaplab.locust_load.arrive` sends them.
 """
 
 from __future__ import annotations

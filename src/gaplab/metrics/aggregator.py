@@ -22,6 +22,8 @@ from gaplab.engine.events import (
     Event,
     FaultChanged,
     LabHealth,
+    LoadWorkerLost,
+    LoadWorkers,
     ManualFault,
     PhaseEnded,
     PhaseStarted,
@@ -156,6 +158,8 @@ class Aggregator:
         self._in_flight: InFlight | None = None
         self._manual: dict[str, ManualSpan] = {}  # open spans by preset name
         self._manual_done: list[ManualSpan] = []
+        self._workers: LoadWorkers | None = None
+        self._workers_lost: list[LoadWorkerLost] = []
 
     def __call__(self, event: Event) -> None:
         self.now = max(self.now, event.t)
@@ -190,6 +194,10 @@ class Aggregator:
                 dropped_in.frozen = None
         elif isinstance(event, LabHealth):
             self._lab = _lab_figures(event)
+        elif isinstance(event, LoadWorkers):
+            self._workers = event
+        elif isinstance(event, LoadWorkerLost):
+            self._workers_lost.append(event)
         elif isinstance(event, CheckEvaluated):
             self._checks[event.check_id] = event.verdict
         elif isinstance(event, ManualFault):
@@ -363,6 +371,8 @@ class Aggregator:
             error_reasons=dict(self._reasons.most_common()),
             unsafe_recent=tuple(self._unsafe),
             manual=(*self._manual_done, *self._manual.values()),
+            workers=self._workers,
+            workers_lost=tuple(self._workers_lost),
         )
 
 

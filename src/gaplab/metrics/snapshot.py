@@ -7,6 +7,10 @@ A front end never reads the event stream to draw; it asks for a snapshot on a fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gaplab.engine.events import LoadWorkerLost, LoadWorkers
 
 
 @dataclass(frozen=True)
@@ -176,3 +180,7 @@ class Snapshot:
     error_reasons: dict[str, int] = field(default_factory=dict)  # whole run
     unsafe_recent: tuple[UnsafeAnswer, ...] = ()  # the latest few, newest last
     manual: tuple[ManualSpan, ...] = ()
+    # `--load locust` only: each worker's share and health (the latest LoadWorkers), and
+    # the workers lost mid-run (None and empty with the built-in load).
+    workers: LoadWorkers | None = None
+    workers_lost: tuple[LoadWorkerLost, ...] = ()

@@ -17,6 +17,7 @@ from gaplab.engine.events import OUTCOMES
 from gaplab.metrics.snapshot import Snapshot
 from gaplab.report.figures import usd
 from gaplab.report.model import verdict_headline
+from gaplab.report.workers import workers_line, workers_progress
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "not_run": "dim"}
 _VERDICT_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_run": "not run"}
@@ -63,7 +64,7 @@ def progress_line(snapshot: Snapshot) -> str:
         f"ok {totals['ok']} degraded {totals['degraded']} refused {totals['refused']} "
         f"error {totals['error']} unsafe {totals['unsafe']} | p95 {_ms(snapshot.latency.p95)} | "
         f"provider {snapshot.provider_calls_per_second:.1f} calls/s{_cost_progress(snapshot)}"
-        f"{_lab_progress(snapshot)}"
+        f"{_lab_progress(snapshot)}{workers_progress(snapshot)}"
     )
 
 
@@ -180,6 +181,10 @@ def scorecard_renderable(report: dict[str, Any]) -> Group:
     lab = lab_line(report)
     if lab is not None:
         lines.append(Text(lab, style="dim"))
+    workers = workers_line(report)
+    if workers is not None:
+        lost = bool(report["load_workers"]["lost"])
+        lines.append(Text(workers, style="yellow" if lost else "dim"))
     lines.append(headline)
     if verdict.get("borderline"):
         lines.append(

@@ -3,7 +3,8 @@ comment (`lab run ... --markdown FILE`, `lab report RUN --markdown FILE`).
 
 The verdict headline, per-area scores, failing, warning and borderline items first with
 their one-line evidence, then the rest, the phases with what their faults hit, and the
-lab's own load figures (event-loop lag, arrivals planned and started). No
+lab's own load figures (event-loop lag, arrivals planned and started), and on Locust each
+worker's share and health. No
 links (URLs in evidence are defanged), no raw HTML, and the text is the report document's,
 already PII-masked. Rendered from `templates/report.md.j2`; a suite gets a section per run.
 """
@@ -18,6 +19,7 @@ from gaplab.report import figures
 from gaplab.report.console import lab_line
 from gaplab.report.model import verdict_headline
 from gaplab.report.templating import markdown_environment
+from gaplab.report.workers import workers_line
 
 ICONS = {"pass": "✅", "fail": "❌", "warn": "⚠️", "not_run": "➖"}
 
@@ -36,6 +38,7 @@ def section(report: dict[str, Any]) -> dict[str, Any]:
         "attention": [c for c in checks if figures.attention(c)],
         "rest": [c for c in checks if not figures.attention(c)],
         "lab": lab_line(report),  # the lab's own load figures, as the console shows them
+        "workers": workers_line(report),  # --load locust: each worker's share and health
     }
 
 

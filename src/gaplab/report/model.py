@@ -18,6 +18,7 @@ from gaplab.metrics.snapshot import LabFigures, LatencySummary, Snapshot
 from gaplab.report.masking import Masker
 from gaplab.report.request_examples import example_requests
 from gaplab.report.series import run_cost, run_series
+from gaplab.report.workers import load_workers
 from gaplab.scenario.target_models import TargetFile
 
 if TYPE_CHECKING:
@@ -183,6 +184,9 @@ def build_report(
             ],
         }
     )
+    workers = load_workers(snapshot)
+    if workers is not None:  # --load locust: each worker's share and health
+        document["load_workers"] = _clean(workers)
     if record is not None:
         _add_record_parts(document, record, scorecard, mask, scenario, target_file)
     document["verdict"]["headline"] = verdict_headline(document)

@@ -221,6 +221,21 @@ class GreedySpec(BaseModel):
     )
 
 
+class LocustOptions(BaseModel):
+    """How a run on Locust (`lab run --load locust`) treats its workers; ignored by the
+    built-in load. `allow_lost_workers`: workers the run may lose and still be judged (their
+    users move to the remaining workers); one more lost leaves the run incomplete."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allow_lost_workers: int = Field(
+        default=0,
+        ge=0,
+        le=1_000,
+        description="Locust workers the run may lose and still be judged (default 0)",
+    )
+
+
 class LoadSpec(BaseModel):
     """Virtual users: closed (`users`, `think`) or open (`arrival`, `stages`)."""
 
@@ -255,6 +270,9 @@ class LoadSpec(BaseModel):
     ramp: Duration = Field(default=0.0, description="spread user start times over this long")
     greedy: GreedySpec | None = Field(
         default=None, description="one more user, far above the others' rate"
+    )
+    locust: LocustOptions = Field(
+        default=LocustOptions(), description="`--load locust` only: how lost workers count"
     )
 
     @property

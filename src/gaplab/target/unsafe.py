@@ -129,14 +129,29 @@ class UnsafeDetector:
             return found
         return self._markup(answer, folded)
 
+    def inspect_learned(
+        self, answer: str, request_id: str, reference: str, own_pii: Iterable[str]
+    ) -> Finding | None:
+        """Only what `inspect` judges from what was learned (the system prompt, the PII the
+        model emitted for this request): for an answer judged elsewhere before a lesson
+        reached it (the Locust workers), and whose other reasons were already judged."""
+        if self._windows is not None:
+            hit = next(self._windows.iter(squash(answer)), None)
+            if hit is not None:
+                return Finding("system_prompt", _prompt_excerpt(answer, hit[0], hit[1]))
+        return self._pii_of(answer, [request_id, reference] if reference else [request_id], own_pii)
+
     def _emitted_pii(self, answer: str, given: UserInput | None, request_id: str) -> Finding | None:
         keys = [request_id] + ([given.reference] if given is not None and given.reference else [])
+        return self._pii_of(answer, keys, given.values("pii.") if given is not None else ())
+
+    def _pii_of(self, answer: str, keys: Iterable[str], own_pii: Iterable[str]) -> Finding | None:
         values: set[str] = set()
         for key in keys:
             values |= self._emitted.get(key, set())
         if not values:
             return None
-        own = set(given.values("pii.")) if given is not None else set()
+        own = set(own_pii)
         for value in sorted(values - own, key=len, reverse=True):
             at = answer.find(value)
             if at >= 0:

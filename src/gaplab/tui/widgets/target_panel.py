@@ -2,7 +2,8 @@
 of the oldest (the signal during a hang: nothing finishes), answers in the last seconds,
 upstream calls per user request, retries the provider saw (`x-stainless-retry-count`),
 the read timeout the SDK announced, why users got errors, cost per request and the spend
-rate, unsafe answers with their reason, dropped arrivals and the lab's own loop lag.
+rate, unsafe answers with their reason, dropped arrivals and the lab's own loop lag; on
+Locust, each worker's share and health (gaplab.tui.widgets.worker_rows).
 
 One `Static` holding a two-column grid; its text is rebuilt once per tick and set only
 when it changed. Numbers go through `gaplab.report.figures`, as in every report.
@@ -17,6 +18,7 @@ from textual.widgets import Static
 
 from gaplab.metrics.snapshot import RollingFigures, Snapshot
 from gaplab.report import figures
+from gaplab.tui.widgets.worker_rows import worker_rows
 
 MAX_REASONS_SHOWN = 3
 
@@ -64,7 +66,7 @@ def rows_of(snapshot: Snapshot, *, compact: bool = False) -> list[tuple[str, str
     )
     busy = snapshot.dropped or (lab is not None and (lab.window_lag_p99 or 0) > 0.05)
     rows.append(("lab", lab_text, "warn" if busy else ""))
-    return rows
+    return rows + worker_rows(snapshot, compact=compact)  # --load locust only
 
 
 def _rolling_rows(
