@@ -191,7 +191,7 @@ def test_a_worker_from_another_machine_joins_with_lab_locust_worker(tmp_path: Pa
 ALLOWING = SCENARIO.replace(
     "load: {users: 4, think: 200ms}",
     "load: {users: 4, think: 200ms, locust: {allow_lost_workers: 1}}",
-)
+).replace("{name: a, for: 6s}", "{name: a, for: 10s}")
 
 
 def test_a_worker_lost_within_the_allowance_is_reported_and_the_run_is_judged(
@@ -228,9 +228,17 @@ def test_a_worker_lost_within_the_allowance_is_reported_and_the_run_is_judged(
     assert states[lost["worker"]]["state"] == "lost"
     (kept,) = [w for w in states.values() if w["state"] != "lost"]
     assert kept["users"] == 4, kept  # the lost worker's 2 users run there now
-    # Phase b was sent by the remaining worker alone, with users it had not run before.
+    # The master moved them at once (Locust alone would wait for the next phase edge):
+    # users the remaining worker had not run before sent requests in phase a already.
     events = list(read_journal(run_dir / "events.jsonl"))
     record = RunRecord.from_events(events)
+    moved_a = {
+        r.user
+        for r in record.requests
+        if r.phase == "a" and r.endpoint == "ai" and int(r.user.split("-")[1]) >= 4
+    }
+    assert moved_a, "no user moved before phase b"
+    # Phase b was sent by the remaining worker alone.
     users_b = {r.user for r in record.requests if r.phase == "b" and r.endpoint == "ai"}
     assert len(users_b) == 4, users_b
     step = 2  # worker w of 2 takes user indices w, w + 2, ...
