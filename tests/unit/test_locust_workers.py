@@ -288,3 +288,22 @@ def test_the_lab_publishes_a_batch_as_judged_here(tmp_path: Path) -> None:
     assert (event.outcome, event.detail) == ("unsafe", "pii")
     snapshot = load.book.snapshot(6.0)
     assert isinstance(snapshot, LoadWorkers) and snapshot.workers[0].finished == 1
+
+
+def test_a_streamed_answer_is_judged_again_from_its_assembled_text() -> None:
+    lab = UnsafeDetector()
+    book = LessonBook(lab, resolve_target("demo:naive").response)
+    lesson = ("", ("user-0001-000001",), (PII,))
+    book.message(lesson)
+    lab.take(*lesson)
+    judged = book.judged(_request("user-0001-000001"), None, 0, f"chunks: write to {PII}")
+    assert (judged.outcome, judged.detail) == ("unsafe", "pii")
+
+
+def test_under_open_arrivals_a_lost_workers_share_of_them_stops() -> None:
+    book = WorkerBook(1, arrivals=True)
+    for number in (0, 1):
+        book.met(number, 0.0, 40 + number, "vm")
+    lost = book.lose(1, "exited with code -9", "burst", 4.0)
+    assert lost is not None and lost.allowed and not lost.moved and lost.arrivals
+    assert lost.describe().endswith("(exited with code -9); its share of the arrivals stopped")
