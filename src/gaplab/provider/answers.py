@@ -57,6 +57,9 @@ _CLOSERS = (
 )
 
 
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'-]*|[^\sA-Za-z]+")
+
+
 def request_rng(seed: int, *parts: str) -> random.Random:
     """An RNG that depends only on the run seed and the given request content."""
     digest = hashlib.blake2b(repr((seed, parts)).encode(), digest_size=8).digest()
@@ -80,7 +83,11 @@ def key_phrases(question: str, limit: int = 3) -> list[str]:
     leading imperative verbs dropped, at most two words each, in order of appearance."""
     phrases: list[str] = []
     run: list[str] = []
-    for token in re.findall(r"[A-Za-z][A-Za-z0-9'-]*|[^\sA-Za-z]+", question + " ."):
+    # Lazily, and no further than the `limit`-th phrase: a pasted 50-page document has its
+    # first phrases in its first line, and scanning all of it (about 60 ms a call on the
+    # lab's event loop) made a huge-input run look like an overloaded lab.
+    for match in _TOKEN.finditer(question + " ."):
+        token = match.group()
         word = token.lower().strip("'-")
         if token[0].isalpha() and len(word) >= 3 and word not in _STOPWORDS:
             # Identifiers (INV-12345, SKU42) keep their spelling; words are lower-cased.
@@ -91,6 +98,8 @@ def key_phrases(question: str, limit: int = 3) -> list[str]:
         phrase = " ".join(run[:2])
         if run and phrase not in phrases and (len(run) > 1 or len(run[0]) >= 4):
             phrases.append(phrase)
+            if len(phrases) >= limit:
+                break
         run = []
     return phrases[:limit]
 
