@@ -70,7 +70,7 @@ HEAVY_LANES: dict[str, str] = {
     "test_cost_runs.py": "heavy-b",
     "test_security_runs.py": "heavy-b",
     "test_lab_health.py": "heavy-b",
-    "test_readiness_runs.py": "heavy-b",
+    "test_readiness_runs.py": "heavy-a",
     "test_suite_run.py": "heavy-a",
     "test_locust_load.py": "heavy-b",
     "test_locust_lifecycle.py": "heavy-a",
