@@ -26,6 +26,8 @@ from gaplab.locust_load.plan import LocustPlan
 from gaplab.scenario.load_models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
 
+from .sse_server import serving, sse_handler
+
 EVENTS: dict[str, list[bytes]] = {
     "done": [b'data: {"delta": "Your order "}\n\n', b'data: {"delta": "ships Tuesday."}\n\n',
              b"data: [DONE]\n\n"],
@@ -100,24 +102,6 @@ sys.stdout.write(orjson.dumps({"locust_requests": seen}).decode() + "\n")
 
 @pytest.fixture
 async def server_url() -> AsyncIterator[str]:
-    async def stream(request: web.Request) -> web.StreamResponse:
-        kind = (await request.json())["message"]
-        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
-        await response.prepare(request)
-        await asyncio.sleep(0.05)  # the first byte comes after 50 ms
-        for event in EVENTS[kind]:
-            await response.write(event)
-            await asyncio.sleep(0.01)
-        if kind == "abrupt":
-            assert request.transport is not None
-            request.transport.abort()  # no end of the chunked body: cut mid-answer
-            return response
-        if kind == "stall":
-            await asyncio.sleep(30)
-        with contextlib.suppress(ConnectionError):  # a reader may leave once it has [DONE]
-            await response.write_eof()
-        return response
-
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(0.4)
         return web.json_response({"answer": "Your order ships Tuesday."})
@@ -133,16 +117,9 @@ async def server_url() -> AsyncIterator[str]:
             await response.write_eof()
         return response
 
-    app = web.Application()
-    app.router.add_post("/trickle", trickle)
-    app.router.add_post("/stream", stream)
-    app.router.add_post("/slow", slow)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    routes = {"/trickle": trickle, "/stream": sse_handler(EVENTS), "/slow": slow}
+    async with serving(routes) as url:
+        yield url
 
 
 def _plan(target: TargetFile, base_url: str, load: LoadSpec) -> LocustPlan:

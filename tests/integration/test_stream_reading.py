@@ -18,6 +18,8 @@ from gaplab.load.client import RequestClient
 from gaplab.load.inputs.base import UserInput
 from gaplab.scenario.target_models import TargetFile
 
+from .sse_server import serving, sse_handler
+
 EVENTS: dict[str, list[bytes]] = {
     "done": [b'data: {"delta": "Your order "}\n\n', b'data: {"delta": "ships Tuesday."}\n\n',
              b"data: [DONE]\n\n"],
@@ -33,31 +35,11 @@ EVENTS: dict[str, list[bytes]] = {
 
 @pytest.fixture
 async def sse_url() -> AsyncIterator[str]:
-    async def stream(request: web.Request) -> web.StreamResponse:
-        kind = (await request.json())["message"]
-        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
-        await response.prepare(request)
-        await asyncio.sleep(0.05)  # the first byte comes after 50 ms
-        for event in EVENTS[kind]:
-            await response.write(event)
-            await asyncio.sleep(0.01)
-        if kind == "stall":
-            await asyncio.sleep(30)
-        await response.write_eof()
-        return response
-
     async def refused(_: web.Request) -> web.Response:
         return web.json_response({"error": "over quota"}, status=429)
 
-    app = web.Application()
-    app.router.add_post("/stream", stream)
-    app.router.add_post("/refused", refused)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    async with serving({"/stream": sse_handler(EVENTS), "/refused": refused}) as url:
+        yield url
 
 
 async def ask(url: str, kind: str, patience: float = 5.0, **response: Any) -> UserRequestFinished:
