@@ -6,8 +6,10 @@ from typing import Any
 
 from gaplab.checks.base import CheckContext, CheckResult, Verdict
 from gaplab.checks.registry import CHECKS
+from gaplab.scenario.loader import validate_text
+from gaplab.scenario.models import Scenario
 
-from .synthetic import Builder, scenario
+from .synthetic import SCENARIO, Builder, scenario
 
 
 def run_check(
@@ -240,3 +242,21 @@ def test_recovery_not_run_when_the_phase_is_too_short() -> None:
     b.requests(0, 35, 0.1)
     result = run_check("resilience.recovery", b, within="15s")  # recovery lasts 15 s
     assert result.verdict is Verdict.NOT_RUN and "too short" in result.summary
+
+
+def test_timeout_judges_requests_a_network_fault_caught_in_flight() -> None:
+    # A 12 s latency toxic arrives while every user waits on a request sent just before
+    # it: none starts in the phase, but each was slowed by it (toxics act on open
+    # connections), so the check judges them instead of finding no request at all.
+    b = Builder(outage_slow=12.0)
+    b.requests(0, 9.5, 0.1)
+    b.calls(0, 9.5, 0.1)
+    b.requests(9.5, 10.0, 0.05, latency=11.0)  # 10 requests, in flight at the edge
+    b.requests(21, 35, 0.1)
+    b.calls(21, 35, 0.1)
+    text = SCENARIO.replace("[provider: {FAULT}]", "[network: {toxic: latency, latency: 12s}]")
+    ctx = CheckContext(validate_text(text, "synthetic.yaml", Scenario), b.finish(), sla=10.0)
+    check = CHECKS["resilience.timeout"]
+    result = check.decide(ctx, check.Options.model_validate({}))
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.evidence.numbers["over_sla"] == 10

@@ -103,10 +103,17 @@ def affected_requests(
 ) -> list[UserRequestFinished]:
     """The AI requests a phase's faults could reach: every request started in it when its
     faults apply to every call, else (scoped faults) the requests joined to a call a fault
-    hit. A fault's `after` moves the start of the window."""
+    hit. A fault's `after` moves the start of the window. A network fault (a toxic) also
+    acts on the connections already open, so the requests still in flight when it came
+    count too: with a 12 s latency every user's request sent just before the edge waits
+    out the whole phase, and the phase would seem to have met no request at all."""
     scoped = any(e.provider is not None and e.provider.scoped for e in phase.faults)
     if not scoped:
-        return ctx.record.requests_in(window)
+        started = ctx.record.requests_in(window)
+        if not any(e.network is not None for e in phase.faults):
+            return started
+        caught = [r for r in ctx.record.requests if r.started < window.start < r.t]
+        return [*caught, *started]
     end = window.end if window.end is not None else ctx.record.end
     hit = [c for c in ctx.record.calls_between(window.start, end) if c.fault]
     return ctx.record.join().requests_of(hit)
