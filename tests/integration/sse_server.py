@@ -11,6 +11,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from gaplab.engine.clock import MonotonicClock
+from gaplab.engine.events import Event, UserRequestFinished
+from gaplab.load.client import RequestClient
+from gaplab.load.inputs.base import UserInput
+from gaplab.scenario.target_models import TargetFile
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -50,3 +56,19 @@ async def serving(routes: Mapping[str, Handler]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+async def ask_builtin(
+    target: TargetFile, kind: str, patience: float, request_id: str = "r-1"
+) -> UserRequestFinished:
+    """One request of `kind` by the built-in client, as the lab would journal it."""
+    events: list[Event] = []
+    client = RequestClient(target, {}, MonotonicClock(), events.append, patience)
+    client.open()
+    try:
+        await client.ask(0, "user-0000", request_id, UserInput(kind, "questions", ""), "p")
+    finally:
+        await client.close()
+    [event] = events
+    assert isinstance(event, UserRequestFinished)
+    return event

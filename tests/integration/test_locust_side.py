@@ -16,17 +16,14 @@ import orjson
 import pytest
 from aiohttp import web
 
-from gaplab.engine.clock import MonotonicClock
-from gaplab.engine.events import Event, UserRequestFinished, event_from_dict
-from gaplab.load.client import RequestClient
+from gaplab.engine.events import UserRequestFinished, event_from_dict
 from gaplab.load.inputs import InputMix
-from gaplab.load.inputs.base import UserInput
 from gaplab.locust_load.arrival_share import ArrivalShare
 from gaplab.locust_load.plan import LocustPlan
 from gaplab.scenario.load_models import LoadSpec
 from gaplab.scenario.target_models import TargetFile
 
-from .sse_server import serving, sse_handler
+from .sse_server import ask_builtin, serving, sse_handler
 
 EVENTS: dict[str, list[bytes]] = {
     "done": [b'data: {"delta": "Your order "}\n\n', b'data: {"delta": "ships Tuesday."}\n\n',
@@ -159,16 +156,7 @@ def _stream_target(url: str, form: str = "sse") -> TargetFile:
 
 
 async def _builtin(target: TargetFile, kind: str, patience: float) -> UserRequestFinished:
-    events: list[Event] = []
-    client = RequestClient(target, {}, MonotonicClock(), events.append, patience)
-    client.open()
-    try:
-        await client.ask(0, "user-0000", "r-0", UserInput(kind, "questions", ""), "p")
-    finally:
-        await client.close()
-    [event] = events
-    assert isinstance(event, UserRequestFinished)
-    return event
+    return await ask_builtin(target, kind, patience, "r-0")
 
 
 async def test_a_streamed_answer_is_read_on_locust_as_the_built_in_reads_it(

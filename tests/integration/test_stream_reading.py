@@ -12,13 +12,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gaplab.engine.clock import MonotonicClock
-from gaplab.engine.events import Event, UserRequestFinished
-from gaplab.load.client import RequestClient
-from gaplab.load.inputs.base import UserInput
+from gaplab.engine.events import UserRequestFinished
 from gaplab.scenario.target_models import TargetFile
 
-from .sse_server import serving, sse_handler
+from .sse_server import ask_builtin, serving, sse_handler
 
 EVENTS: dict[str, list[bytes]] = {
     "done": [b'data: {"delta": "Your order "}\n\n', b'data: {"delta": "ships Tuesday."}\n\n',
@@ -50,16 +47,7 @@ async def ask(url: str, kind: str, patience: float = 5.0, **response: Any) -> Us
             "response": {"stream": {}, "degraded": {"field": "$.degraded"}, **response},
         }
     )
-    events: list[Event] = []
-    client = RequestClient(target, {}, MonotonicClock(), events.append, patience)
-    client.open()
-    try:
-        await client.ask(0, "user-0000", "r-1", UserInput(kind, "questions", ""), "p")
-    finally:
-        await client.close()
-    [event] = events
-    assert isinstance(event, UserRequestFinished)
-    return event
+    return await ask_builtin(target, kind, patience, "r-1")
 
 
 async def test_a_complete_stream_is_an_answer_with_its_timing_and_chunks(sse_url: str) -> None:

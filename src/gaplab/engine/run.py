@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from gaplab.checks.base import CheckContext, CheckResult
@@ -468,41 +469,32 @@ class LabRun:
             self.bus.publish,
             load_model="open" if self.scenario.load.open else "closed",
         )
+        # What both load engines take alike; Locust adds its processes' run folder and workers.
+        common: dict[str, Any] = {
+            "target": target,
+            "names": names,
+            "base_url": base_url,
+            "load": self.scenario.load,
+            "seed": self.seed,
+            "clock": self.clock,
+            "publish": self.bus.publish,
+            "current_phase": lambda: self.phase_name,
+            "sla": self.sla,
+            "detector": self.detector,
+            "phase_rates": [(p.phase.duration, p.phase.arrival) for p in planned],
+            "on_slip": monitor.record_slip,
+        }
         load: LoadGenerator | LocustLoad
         if self.options.load_engine == "locust":
             load = LocustLoad(
-                target=target,
-                names=names,
-                base_url=base_url,
-                load=self.scenario.load,
-                seed=self.seed,
-                clock=self.clock,
-                publish=self.bus.publish,
-                current_phase=lambda: self.phase_name,
-                sla=self.sla,
+                **common,
                 run_dir=self.run_dir,
-                detector=self.detector,
                 workers=self.options.locust_workers,
                 expect_workers=self.options.expect_workers,
                 master_port=self.options.locust_port,
-                phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
-                on_slip=monitor.record_slip,
             )
         else:
-            load = LoadGenerator(
-                target=target,
-                names=names,
-                base_url=base_url,
-                load=self.scenario.load,
-                seed=self.seed,
-                clock=self.clock,
-                publish=self.bus.publish,
-                current_phase=lambda: self.phase_name,
-                sla=self.sla,
-                detector=self.detector,
-                phase_rates=[(p.phase.duration, p.phase.arrival) for p in planned],
-                on_slip=monitor.record_slip,
-            )
+            load = LoadGenerator(**common)
         monitor.counts = load.counts
         self._parts.monitor, self._parts.load = monitor, load
         self.phase_name = planned[0].phase.name
